@@ -1,6 +1,6 @@
-import { EVENT_TYPES, type ActivityEvent, type EventType } from '../events/activity-event.js';
-import type { ProcessInfo } from '../events/process.js';
 import { InvalidArgumentError } from '../errors.js';
+import { type ActivityEvent, EVENT_TYPES, type EventType, type OpenEvent } from '../events/activity-event.js';
+import type { ProcessInfo } from '../events/process.js';
 import {
   insertBind,
   insertCapabilities,
@@ -9,19 +9,26 @@ import {
   insertNetworkFlows,
   insertSyscalls,
 } from './activity-insertion.js';
-import { insertFilePath } from './file-insertion.js';
+import { hasWellFormedAncestors, isWellFormed } from './event-shape.js';
+import { insertFilePath, touchKnownPath } from './file-insertion.js';
+import { FilePathCache } from './file-path-cache.js';
 import { GenerationType, MAX_GENERATION_TYPE } from './generation-type.js';
 import { touchImageTag } from './image-tags.js';
 import type { InsertContext } from './insert-context.js';
-import { hasUsableLineage, isBusybox, isValidRoot, nextInterestingAncestor, processChain } from './lineage.js';
 import type { ProcessChain } from './lineage.js';
+import {
+  hasUsableLineage,
+  isBusybox,
+  isValidRoot,
+  nextInterestingAncestor,
+  processChain,
+} from './lineage.js';
 import { appendMatchedRules } from './matched-rules.js';
 import { NORMALIZED_PATH_MATCH, pathPatternMatch } from './path-pattern.js';
 import { PathsReducer } from './paths-reducer.js';
-import { ArgsScrubber, DEFAULT_ENVS_WITH_VALUE, reduceEnvs } from './process-scrubbing.js';
 import { ProcessNode } from './process-node.js';
+import { ArgsScrubber, DEFAULT_ENVS_WITH_VALUE, reduceEnvs } from './process-scrubbing.js';
 import { ActivityTreeStats, type DropReason } from './tree-stats.js';
-import { isWellFormed } from './event-shape.js';
 
 /** Options of an {@link ActivityTree}. */
 export interface ActivityTreeOptions {
@@ -73,6 +80,13 @@ export interface ActivityTreeOptions {
    * @default 1024
    */
   processCacheSize?: number;
+  /**
+   * How many recently opened paths are remembered with the nodes they resolved to, so a path
+   * opened again skips path reduction and the prefix-tree walk (it holds up to twice this many,
+   * about 150 bytes each). 0 disables the cache.
+   * @default 2048
+   */
+  fileCacheSize?: number;
 }
 
 /** Options of one insert. */
@@ -102,6 +116,7 @@ export type InsertOutcome = 'added' | 'unchanged' | DropReason;
 
 const DEFAULT_DNS_MATCH_MAX_DEPTH = 3;
 const DEFAULT_PROCESS_CACHE_SIZE = 1024;
+const DEFAULT_FILE_CACHE_SIZE = 2048;
 
 // Per-node size estimates in bytes, the agent's per-kind weights (process, file, DNS, socket)
 // and ours for the kinds it does not weigh. Used for the dump size budget only.
@@ -151,6 +166,7 @@ export class ActivityTree {
   private readonly argsScrubber: ArgsScrubber | null;
   private readonly processCacheSize: number;
   private readonly processCache = new Map<bigint, CachedProcess>();
+  private readonly fileCache: FilePathCache;
   private readonly ctx: InsertContext;
   // Scratch state of the process lookup, kept on the instance so lookups allocate nothing.
   private chain: ProcessChain = [];
@@ -169,7 +185,8 @@ export class ActivityTree {
     this.selector = options.selector;
     this.traced = new Set(options.tracedEventTypes ?? EVENT_TYPES);
     for (const type of this.traced) {
-      if (!EVENT_TYPES.includes(type)) throw new InvalidArgumentError(`tracedEventTypes: unknown event type ${String(type)}`);
+      if (!EVENT_TYPES.includes(type))
+        throw new InvalidArgumentError(`tracedEventTypes: unknown event type ${String(type)}`);
     }
     this.onNewProcessNode = options.onNewProcessNode;
     this.envsWithValue = new Set(options.envsWithValue ?? DEFAULT_ENVS_WITH_VALUE);
@@ -178,7 +195,11 @@ export class ActivityTree {
       options.processCacheSize ?? DEFAULT_PROCESS_CACHE_SIZE,
       'processCacheSize',
     );
+    this.fileCache = new FilePathCache(
+      nonNegativeInteger(options.fileCacheSize ?? DEFAULT_FILE_CACHE_SIZE, 'fileCacheSize'),
+    );
     this.ctx = {
+      visited: [],
       stats: this.stats,
       generationType: GenerationType.Runtime,
       imageTag: '',
@@ -245,25 +266,9 @@ export class ActivityTree {
       case 'exit':
         if (!dryRun) node.process.exitTime = event.timestamp ?? event.process.exitTime ?? 0n;
         break;
-      case 'open': {
-        const file = event.file;
-        const path =
-          this.pathsReducer === null
-            ? file.path
-            : this.pathsReducer.reduce(file.path, {
-                pid: node.process.pid,
-                filesystem: file.filesystem,
-                hasFile: true,
-              });
-        added =
-          insertFilePath(
-            node,
-            path,
-            { file, flags: event.flags ?? 0, mode: event.mode ?? 0, retval: event.retval ?? 0 },
-            ctx,
-          ) || added;
+      case 'open':
+        added = this.insertOpen(node, event) || added;
         break;
-      }
       case 'dns':
         added = insertDns(node, event, this.dnsNames, this.dnsMatchMaxDepth, ctx) || added;
         break;
@@ -285,6 +290,27 @@ export class ActivityTree {
     }
     if (added && !dryRun) this.stats.countAdded(type, generationType);
     return added ? 'added' : 'unchanged';
+  }
+
+  private insertOpen(node: ProcessNode, event: OpenEvent): boolean {
+    const file = event.file;
+    const known = this.fileCache.get(file.path, node, file.filesystem);
+    if (known !== undefined) {
+      touchKnownPath(known, event, this.ctx);
+      return false;
+    }
+    const path =
+      this.pathsReducer === null
+        ? file.path
+        : this.pathsReducer.reduce(file.path, {
+            pid: node.process.pid,
+            filesystem: file.filesystem,
+            hasFile: true,
+          });
+    const added = insertFilePath(node, path, event, this.ctx);
+    if (!added && this.ctx.visited.length > 0)
+      this.fileCache.set(file.path, node, file.filesystem, this.ctx.visited);
+    return added;
   }
 
   /** Sorted union of the syscall numbers recorded by every process node. */
@@ -355,11 +381,12 @@ export class ActivityTree {
       const files = [...node.files];
       while (files.length > 0) {
         const f = files.pop()!;
-        if (f.file !== undefined) s.fileNodes++;
+        if (f.hasFile) s.fileNodes++;
         files.push(...f.children);
       }
     }
     this.processCache.clear();
+    this.fileCache.clear();
   }
 
   private drop(type: EventType, reason: DropReason, dryRun: boolean): DropReason {
@@ -386,6 +413,7 @@ export class ActivityTree {
       if (!dryRun) this.stampAncestry(cached);
       return cached;
     }
+    if (!hasWellFormedAncestors(process)) return 'broken_event';
     const chain = processChain(process);
     if (!hasUsableLineage(chain)) return 'broken_lineage';
     this.chain = chain;
@@ -656,7 +684,11 @@ export class ActivityTree {
 }
 
 // The agent ignores IMDS responses without credentials and requests without a URL.
-function isFilteredImds(imds: { type: string; url?: string; aws?: { securityCredentials?: { accessKeyId?: string } } }): boolean {
+function isFilteredImds(imds: {
+  type: string;
+  url?: string;
+  aws?: { securityCredentials?: { accessKeyId?: string } };
+}): boolean {
   if (imds.type === 'response') return !imds.aws?.securityCredentials?.accessKeyId;
   if (imds.type === 'request') return !imds.url;
   return false;

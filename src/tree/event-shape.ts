@@ -1,19 +1,14 @@
 import type { ActivityEvent } from '../events/activity-event.js';
-import type { ProcessInfo } from '../events/process.js';
+import type { ProcessContext, ProcessInfo } from '../events/process.js';
 
 /**
- * Whether an event has the fields the tree reads, with the right types. Events built by hand
+ * Whether an event has the fields the tree reads, with the right types (its ancestors aside,
+ * see {@link hasWellFormedAncestors}). Events built by hand
  * in plain JavaScript (or decoded from untrusted input) that fail this are dropped as
  * `broken_event` instead of throwing somewhere inside the tree.
  */
 export function isWellFormed(event: ActivityEvent): boolean {
-  const process = event.process;
-  if (!isProcess(process)) return false;
-  const ancestors = process.ancestors;
-  if (ancestors !== undefined) {
-    if (!Array.isArray(ancestors)) return false;
-    for (let i = 0; i < ancestors.length; i++) if (!isProcess(ancestors[i])) return false;
-  }
+  if (!isProcess(event.process)) return false;
   if (event.timestamp !== undefined && typeof event.timestamp !== 'bigint') return false;
   if (event.matchedRules !== undefined && !Array.isArray(event.matchedRules)) return false;
   switch (event.type) {
@@ -47,6 +42,18 @@ export function isWellFormed(event: ActivityEvent): boolean {
     default:
       return false;
   }
+}
+
+/**
+ * Whether the ancestors of an event's process are well formed. Checked only when the tree
+ * walks them (a process it already knows by cookie needs no lineage).
+ */
+export function hasWellFormedAncestors(process: ProcessContext): boolean {
+  const ancestors = process.ancestors;
+  if (ancestors === undefined) return true;
+  if (!Array.isArray(ancestors)) return false;
+  for (let i = 0; i < ancestors.length; i++) if (!isProcess(ancestors[i])) return false;
+  return true;
 }
 
 function isProcess(value: unknown): value is ProcessInfo {

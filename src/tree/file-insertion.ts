@@ -1,8 +1,10 @@
+import type { OpenEvent } from '../events/activity-event.js';
 import type { FileInfo } from '../events/file-info.js';
 import { FileNode } from './file-node.js';
 import { touchImageTag } from './image-tags.js';
 import type { InsertContext } from './insert-context.js';
 import { appendMatchedRules } from './matched-rules.js';
+import { internOpen } from './open-node.js';
 import type { ProcessNode } from './process-node.js';
 
 /**
@@ -33,17 +35,12 @@ function isLast(path: string, end: number): boolean {
   return path.length <= end + 1;
 }
 
-/** The open details an `open` event brings to its leaf. */
-export interface OpenDetails {
-  file: FileInfo;
-  flags: number;
-  mode: number;
-  retval: number;
-}
+/** What an `open` event brings to its leaf (the event itself fits). */
+export type OpenDetails = Pick<OpenEvent, 'file' | 'flags' | 'mode' | 'retval'>;
 
 /**
  * Inserts a (reduced) path into a process's file prefix tree. Returns whether a component was
- * missing (and, unless dry-run, created).
+ * missing (and, unless dry-run, created). When the path existed, `ctx.visited` holds its nodes.
  */
 export function insertFilePath(
   processNode: ProcessNode,
@@ -51,6 +48,8 @@ export function insertFilePath(
   details: OpenDetails,
   ctx: InsertContext,
 ): boolean {
+  const visited = ctx.visited;
+  visited.length = 0;
   let end = firstComponentEnd(path, 0);
   if (end === 0) return false;
   let start = path.charCodeAt(0) === SLASH ? 1 : 0;
@@ -63,6 +62,7 @@ export function insertFilePath(
   }
   // The top-level component is not re-stamped; deeper visited components are.
   for (;;) {
+    visited.push(node);
     if (isLast(path, end)) {
       if (!ctx.dryRun) enrich(node, details, ctx);
       return false;
@@ -107,13 +107,39 @@ function createBranch(
 }
 
 function createLeaf(name: string, path: string, details: OpenDetails, ctx: InsertContext): FileNode {
-  const node = new FileNode(name, ctx.generationType, { ...details.file, path, basename: name });
-  node.open = { retval: details.retval, flags: details.flags >>> 0, mode: details.mode >>> 0 };
+  const node = new FileNode(name, ctx.generationType, leafFile(details.file, path, name));
+  node.open = internOpen(details.retval ?? 0, (details.flags ?? 0) >>> 0, (details.mode ?? 0) >>> 0);
   node.matchedRules = appendMatchedRules(undefined, ctx.matchedRules);
   return node;
 }
 
+// A leaf keeps a copy of the event's file with the reduced path, or just that path when the
+// event said nothing else about the file (most collectors), which saves an object per leaf.
+function leafFile(file: FileInfo, path: string, name: string): FileInfo | string {
+  for (const key in file) {
+    if (key !== 'path' && key !== 'basename' && file[key as keyof FileInfo] !== undefined) {
+      return { ...file, path, basename: name };
+    }
+  }
+  return path;
+}
+
+/**
+ * Does to an already known path (its nodes, top-level first) what the walk of
+ * {@link insertFilePath} would: re-stamp the components below the top level, enrich the leaf.
+ */
+export function touchKnownPath(nodes: readonly FileNode[], details: OpenDetails, ctx: InsertContext): void {
+  if (ctx.dryRun) return;
+  if (ctx.imageTag !== '') {
+    for (let i = 1; i < nodes.length; i++) {
+      const node = nodes[i]!;
+      node.imageTags = touchImageTag(node.imageTags, ctx.imageTag, ctx.time);
+    }
+  }
+  enrich(nodes[nodes.length - 1]!, details, ctx);
+}
+
 function enrich(node: FileNode, details: OpenDetails, ctx: InsertContext): void {
   node.matchedRules = appendMatchedRules(node.matchedRules, ctx.matchedRules);
-  node.recordOpen(details.retval, details.flags, details.mode);
+  node.recordOpen(details.retval ?? 0, details.flags ?? 0, details.mode ?? 0);
 }

@@ -1,4 +1,5 @@
 import type { MatchedRule } from '../events/matched-rule.js';
+import type { FileNode } from './file-node.js';
 import type { GenerationType } from './generation-type.js';
 import type { ActivityTreeStats } from './tree-stats.js';
 
@@ -11,4 +12,6 @@ export interface InsertContext {
   time: bigint;
   dryRun: boolean;
   matchedRules: readonly MatchedRule[] | undefined;
+  /** Scratch list the file walk fills with the nodes of an existing path. */
+  visited: FileNode[];
 }

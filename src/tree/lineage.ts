@@ -1,5 +1,5 @@
-import { basenameOf } from '../events/file-info.js';
 import type { FileInfo } from '../events/file-info.js';
+import { basenameOf } from '../events/file-info.js';
 import type { ProcessContext, ProcessInfo } from '../events/process.js';
 
 /** The process of an event followed by its ancestors, nearest first. */
@@ -75,7 +75,9 @@ export function isValidRoot(chain: ProcessChain, index: number): boolean {
   const basename = file.basename ?? basenameOf(file.path);
   if (isFileless(file)) {
     const parentFile = chain[ancestor]!.file;
-    return !isContainerRuntime(parentFile.basename ?? basenameOf(parentFile.path)) && !isContainerRuntime(basename);
+    return (
+      !isContainerRuntime(parentFile.basename ?? basenameOf(parentFile.path)) && !isContainerRuntime(basename)
+    );
   }
   return !isContainerRuntime(basename);
 }

@@ -1,5 +1,5 @@
-import type { ProcessInfo } from '../events/process.js';
 import type { MatchedRule } from '../events/matched-rule.js';
+import type { ProcessInfo } from '../events/process.js';
 import type { CapabilityNode } from './capability-node.js';
 import type { DnsNode } from './dns-node.js';
 import { FileNode } from './file-node.js';

@@ -15,7 +15,9 @@ export function renderTreeDebug(tree: ActivityTree): string {
 
 function renderProcess(node: ProcessNode, prefix: string, lines: string[]): void {
   const p = node.process;
-  lines.push(`${prefix}- process: ${p.file.path} (argv0: ${p.argv0 ?? ''}) (is_exec_exec:${node.isExecExec})`);
+  lines.push(
+    `${prefix}- process: ${p.file.path} (argv0: ${p.argv0 ?? ''}) (is_exec_exec:${node.isExecExec})`,
+  );
   if (node.files.length > 0) {
     lines.push(`${prefix}  files:`);
     for (const file of byName(node.files)) renderFile(file, `${prefix}    `, lines);
@@ -26,7 +28,9 @@ function renderProcess(node: ProcessNode, prefix: string, lines: string[]): void
   }
   if (node.imdsEvents.size > 0) {
     lines.push(`${prefix}  imds:`);
-    const entries = [...node.imdsEvents.values()].map((n) => `${n.event.cloudProvider ?? ''} | ${n.event.type}`);
+    const entries = [...node.imdsEvents.values()].map(
+      (n) => `${n.event.cloudProvider ?? ''} | ${n.event.type}`,
+    );
     for (const entry of entries.sort()) lines.push(`${prefix}    - ${entry}`);
   }
   if (node.children.length > 0) {

@@ -1,5 +1,5 @@
 import { EVENT_TYPES, type EventType } from '../events/activity-event.js';
-import { MAX_GENERATION_TYPE } from './generation-type.js';
+import { generationTypeName, MAX_GENERATION_TYPE } from './generation-type.js';
 
 /**
  * Why an event did not make it into the tree. The first four are the agent's reasons (metric
@@ -36,8 +36,6 @@ export interface EventCounters {
   added: Partial<Record<EventType, Partial<Record<string, number>>>>;
   dropped: Partial<Record<EventType, Partial<Record<DropReason, number>>>>;
 }
-
-const GEN_NAMES = ['unknown', 'runtime', 'snapshot', 'profile_drift', 'workload_warmup'];
 
 /**
  * Counters and node counts of an activity tree. Event counters follow the agent: `processed`
@@ -100,14 +98,26 @@ export class ActivityTreeStats {
     EVENT_TYPES.forEach((type, t) => {
       const processed = this.processedCounts[t]!;
       if (processed > 0) out.processed[type] = processed;
+      const added: Partial<Record<string, number>> = {};
+      let anyAdded = false;
       for (let g = 0; g < GEN_COUNT; g++) {
         const n = this.addedCounts[t * GEN_COUNT + g]!;
-        if (n > 0) (out.added[type] ??= {})[GEN_NAMES[g]!] = n;
+        if (n > 0) {
+          added[generationTypeName(g)] = n;
+          anyAdded = true;
+        }
       }
+      if (anyAdded) out.added[type] = added;
+      const dropped: Partial<Record<DropReason, number>> = {};
+      let anyDropped = false;
       DROP_REASONS.forEach((reason, r) => {
         const n = this.droppedCounts[t * REASON_COUNT + r]!;
-        if (n > 0) (out.dropped[type] ??= {})[reason] = n;
+        if (n > 0) {
+          dropped[reason] = n;
+          anyDropped = true;
+        }
       });
+      if (anyDropped) out.dropped[type] = dropped;
     });
     return out;
   }

@@ -53,7 +53,10 @@ describe('bind', () => {
     expect(tree.insert(bind(80))).toBe(false);
     expect(tree.insert(bind(80, 'AF_INET', 17))).toBe(true);
     expect(tree.insert(bind(443, 'AF_INET6'))).toBe(true);
-    expect(tree.roots[0]!.sockets.map((s) => `${s.family}:${s.binds.length}`)).toEqual(['AF_INET:2', 'AF_INET6:1']);
+    expect(tree.roots[0]!.sockets.map((s) => `${s.family}:${s.binds.length}`)).toEqual([
+      'AF_INET:2',
+      'AF_INET6:1',
+    ]);
   });
 
   it('drops other families and ignores failed binds', () => {
@@ -80,7 +83,9 @@ describe('IMDS', () => {
     expect(tree.insertWithOutcome(imds({ url: '' }))).toBe('imds_filtered');
     expect(tree.insertWithOutcome(imds({ type: 'response' }))).toBe('imds_filtered');
     expect(
-      tree.insert(imds({ type: 'response', aws: { isImdsV2: true, securityCredentials: { accessKeyId: 'AKIA' } } })),
+      tree.insert(
+        imds({ type: 'response', aws: { isImdsV2: true, securityCredentials: { accessKeyId: 'AKIA' } } }),
+      ),
     ).toBe(true);
     expect(tree.stats.imdsNodes).toBe(3);
     expect(renderTreeDebug(tree)).toContain('- aws | request');
@@ -99,11 +104,20 @@ describe('syscalls, capabilities, flows, exit', () => {
 
   it('records each (capability, capable) pair once', () => {
     const tree = new ActivityTree();
-    const caps = (attempted: bigint, used: bigint): ActivityEvent => ({ type: 'capabilities', process: web, attempted, used });
+    const caps = (attempted: bigint, used: bigint): ActivityEvent => ({
+      type: 'capabilities',
+      process: web,
+      attempted,
+      used,
+    });
     expect(tree.insert(caps(0b101n, 0b001n))).toBe(true);
     expect(tree.insert(caps(0b101n, 0b001n))).toBe(false);
     expect(tree.insert(caps(0b100n, 0b100n))).toBe(true);
-    expect(tree.roots[0]!.capabilities.map((c) => `${c.capability}:${c.capable}`)).toEqual(['0:true', '2:false', '2:true']);
+    expect(tree.roots[0]!.capabilities.map((c) => `${c.capability}:${c.capable}`)).toEqual([
+      '0:true',
+      '2:false',
+      '2:true',
+    ]);
   });
 
   it('adds the counters of re-seen flows without counting them as new', () => {

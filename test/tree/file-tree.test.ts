@@ -51,7 +51,11 @@ describe('file prefix tree', () => {
     const tree = new ActivityTree({ pathsReducer: null });
     expect(tree.insert(open(shell, '/etc/passwd', { flags: 0o1, mode: 0o600, retval: 3 }))).toBe(true);
     expect(tree.insert(open(shell, '/etc/passwd', { flags: 0o100, mode: 0o044, retval: 5 }))).toBe(false);
-    expect(tree.roots[0]!.file('etc')!.child('passwd')!.open).toEqual({ retval: 3, flags: 0o101, mode: 0o644 });
+    expect(tree.roots[0]!.file('etc')!.child('passwd')!.open).toEqual({
+      retval: 3,
+      flags: 0o101,
+      mode: 0o644,
+    });
   });
 
   it('gives an intermediate directory opened later an open node but no file', () => {

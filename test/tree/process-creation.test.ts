@@ -41,11 +41,37 @@ const P = (path: string) => inContainer(proc(42, path));
 const Q = (path: string) => inContainer(proc(41, path));
 
 const CASES: Case[] = [
-  { name: 'incomplete lineage', p: P('/bin/bar'), q: Q('/bin/foo'), gp: systemd(false), outcome: 'broken_lineage', tree: '' },
-  { name: 'selector of another container', p: P('/bin/bar'), q: Q('/bin/foo'), selector: 'other', outcome: 'process_node_not_created', tree: '' },
+  {
+    name: 'incomplete lineage',
+    p: P('/bin/bar'),
+    q: Q('/bin/foo'),
+    gp: systemd(false),
+    outcome: 'broken_lineage',
+    tree: '',
+  },
+  {
+    name: 'selector of another container',
+    p: P('/bin/bar'),
+    q: Q('/bin/foo'),
+    selector: 'other',
+    outcome: 'process_node_not_created',
+    tree: '',
+  },
   { name: 'plain parent and child', p: P('/bin/bar'), q: Q('/bin/foo'), outcome: 'added', tree: 'foo(bar)' },
-  { name: 'fileless parent', p: P('/bin/bar'), q: fileless(Q('/bin/foo')), outcome: 'added', tree: 'foo(bar)' },
-  { name: 'fileless child', p: fileless(P('/bin/bar')), q: Q('/bin/foo'), outcome: 'added', tree: 'foo(bar)' },
+  {
+    name: 'fileless parent',
+    p: P('/bin/bar'),
+    q: fileless(Q('/bin/foo')),
+    outcome: 'added',
+    tree: 'foo(bar)',
+  },
+  {
+    name: 'fileless child',
+    p: fileless(P('/bin/bar')),
+    q: Q('/bin/foo'),
+    outcome: 'added',
+    tree: 'foo(bar)',
+  },
   {
     name: 'systemd inside the container',
     p: P('/bin/bar'),
@@ -54,12 +80,36 @@ const CASES: Case[] = [
     outcome: 'added',
     tree: 'foo(bar)',
   },
-  { name: 'runc below a normal parent', p: P('/bin/runc'), q: Q('/bin/foo'), outcome: 'added', tree: 'foo(runc)' },
+  {
+    name: 'runc below a normal parent',
+    p: P('/bin/runc'),
+    q: Q('/bin/foo'),
+    outcome: 'added',
+    tree: 'foo(runc)',
+  },
   { name: 'runc exec runc', p: P('/bin/runc'), q: Q('/bin/runc'), outcome: 'invalid_root_node', tree: '' },
   { name: 'child of runc', p: P('/bin/bar'), q: Q('/bin/runc'), outcome: 'added', tree: 'bar' },
-  { name: 'child of fileless runc', p: P('/bin/bar'), q: fileless(Q('/bin/runc')), outcome: 'added', tree: 'bar' },
-  { name: 'fileless child of runc', p: fileless(P('/bin/bar')), q: Q('/bin/runc'), outcome: 'invalid_root_node', tree: '' },
-  { name: 'same binary, fileless child', p: fileless(P('/bin/foo')), q: Q('/bin/foo'), outcome: 'added', tree: 'foo' },
+  {
+    name: 'child of fileless runc',
+    p: P('/bin/bar'),
+    q: fileless(Q('/bin/runc')),
+    outcome: 'added',
+    tree: 'bar',
+  },
+  {
+    name: 'fileless child of runc',
+    p: fileless(P('/bin/bar')),
+    q: Q('/bin/runc'),
+    outcome: 'invalid_root_node',
+    tree: '',
+  },
+  {
+    name: 'same binary, fileless child',
+    p: fileless(P('/bin/foo')),
+    q: Q('/bin/foo'),
+    outcome: 'added',
+    tree: 'foo',
+  },
 ];
 
 describe('process node creation table', () => {
@@ -108,8 +158,8 @@ describe('process node creation table', () => {
 
   it.each([0, 5, 1.5, Number.NaN])('rejects generation type %s as a programming error', (generationType) => {
     const tree = newTree();
-    expect(() => tree.insert(exec(lineage(P('/bin/bar'), Q('/bin/foo'), systemd())), { generationType })).toThrow(
-      InvalidArgumentError,
-    );
+    expect(() =>
+      tree.insert(exec(lineage(P('/bin/bar'), Q('/bin/foo'), systemd())), { generationType }),
+    ).toThrow(InvalidArgumentError);
   });
 });

@@ -1,0 +1,10 @@
+import { runTreeInsertBench } from './tree-insert.js';
+
+// Prints one JSON document so results can be diffed and tracked over time.
+const results = {
+  node: process.version,
+  arch: process.arch,
+  date: new Date().toISOString(),
+  treeInsert: await runTreeInsertBench(),
+};
+process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
