@@ -1,11 +1,21 @@
 import { Bench } from 'tinybench';
 import type { ActivityEvent } from '../src/events/activity-event.js';
-import { ActivityTree } from '../src/tree/activity-tree.js';
+import { ActivityTree, type ActivityTreeOptions } from '../src/tree/activity-tree.js';
 import type { FileNode } from '../src/tree/file-node.js';
-import { baselineKeys, coldBatch, createProcesses, createRng, knownPaths, mixedBatch } from './workload.js';
+import {
+  baselineKeys,
+  coldBatch,
+  createProcesses,
+  createRng,
+  flat,
+  knownPaths,
+  mixedBatch,
+} from './workload.js';
 
 const BATCH = 50_000;
 const BATCHES = 12;
+// One options object for every insert, as an owner such as a dump manager would keep.
+const INSERT_OPTIONS = { imageTag: 'v1' } as const;
 
 /** A bare Map-of-Maps de-dup of the same keys: the least work any recorder must do. */
 function baselineInsert(store: Map<string, Map<string, true>>, events: readonly ActivityEvent[]): number {
@@ -27,7 +37,7 @@ function baselineInsert(store: Map<string, Map<string, true>>, events: readonly 
 
 function treeInsert(tree: ActivityTree, events: readonly ActivityEvent[]): number {
   let added = 0;
-  for (const event of events) if (tree.insert(event, { imageTag: 'v1' })) added++;
+  for (const event of events) if (tree.insert(event, INSERT_OPTIONS)) added++;
   return added;
 }
 
@@ -35,8 +45,9 @@ async function throughput(
   name: string,
   batches: ActivityEvent[][],
   warm: ActivityEvent[],
+  options: ActivityTreeOptions = {},
 ): Promise<Record<string, number>> {
-  const tree = new ActivityTree();
+  const tree = new ActivityTree(options);
   const store = new Map<string, Map<string, true>>();
   treeInsert(tree, warm);
   baselineInsert(store, warm);
@@ -66,10 +77,6 @@ async function throughput(
 
 function round(n: number): number {
   return Math.round(n * 100) / 100;
-}
-
-function flat(s: string): string {
-  return JSON.parse(JSON.stringify(s)) as string;
 }
 
 // V8 sequential one-byte string: 16-byte header, characters padded to 8 bytes.
@@ -139,6 +146,10 @@ export async function runTreeInsertBench(): Promise<Record<string, unknown>> {
   return {
     batchSize: BATCH,
     repeatedMix: await throughput('repeated', repeated, warm),
+    repeatedMixWithoutCaches: await throughput('repeated-uncached', repeated, warm, {
+      processCacheSize: 0,
+      fileCacheSize: 0,
+    }),
     coldMix: await throughput('cold', cold, warm),
     memory: memory(),
   };

@@ -74,12 +74,17 @@ export function createProcesses(count: number, rng: () => number): ProcessContex
   return processes;
 }
 
+/** A flat copy of a string, as a collector's JSON or procfs reader produces (template literals build ropes). */
+export function flat(text: string): string {
+  return JSON.parse(JSON.stringify(text)) as string;
+}
+
 /** The file paths a process keeps coming back to. */
 export function knownPaths(processIndex: number, perProcess: number): string[] {
   const paths: string[] = [];
   for (let i = 0; i < perProcess; i++) {
     const dir = KNOWN_DIRS[(processIndex + i) % KNOWN_DIRS.length]!;
-    paths.push(`${dir}/file-${i % 37}-${processIndex % 5}.conf`);
+    paths.push(flat(`${dir}/file-${i % 37}-${processIndex % 5}.conf`));
   }
   return paths;
 }
@@ -138,7 +143,7 @@ export function coldBatch(
     events[i] = {
       type: 'open',
       process,
-      file: { path: `/data/cold/b${batch}/d${i % 97}/e${(i >> 7) % 31}/f-${i}.dat` },
+      file: { path: flat(`/data/cold/b${batch}/d${i % 97}/e${(i >> 7) % 31}/f-${i}.dat`) },
       flags: 0o2,
     };
   }

@@ -1,0 +1,4 @@
+/** The command line itself is wrong: the CLI prints the usage and exits with 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
