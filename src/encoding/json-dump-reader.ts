@@ -18,6 +18,7 @@ import { FileNode } from '../tree/file-node.js';
 import { GenerationType } from '../tree/generation-type.js';
 import type { ImageTagTimes } from '../tree/image-tags.js';
 import { ImdsNode, imdsKey, normalizeImds } from '../tree/imds-node.js';
+import { addLegacySyscalls } from '../tree/legacy-syscalls.js';
 import { deviceKey, FlowNode, flowKey, NetworkDeviceNode } from '../tree/network-device-node.js';
 import { ProcessNode } from '../tree/process-node.js';
 import { BindNode, SocketNode } from '../tree/socket-node.js';
@@ -634,13 +635,13 @@ class JsonDumpReader {
       if (first !== undefined) node.dnsNames.set(first.name, dns);
     });
     forEach(o, path, 'sockets', (element, p) => node.sockets.push(this.readSocketNode(element, p)));
-    const legacySyscalls = get(o, path, 'syscalls', asU32List);
-    if (legacySyscalls !== undefined && legacySyscalls.length > 0) node.legacySyscalls = legacySyscalls;
     forEach(o, path, 'imds_events', (element, p) => {
       const imds = this.readImdsNode(element, p);
       node.imdsEvents.set(imdsKey(imds.event), imds);
     });
     forEach(o, path, 'syscall_nodes', (element, p) => node.syscalls.push(this.readSyscallNode(element, p)));
+    // Old dumps list syscalls in a packed field: they become Runtime syscall nodes.
+    addLegacySyscalls(node, get(o, path, 'syscalls', asU32List));
     forEach(o, path, 'network_devices', (element, p) => {
       const device = this.readNetworkDeviceNode(element, p);
       node.networkDevices.set(deviceKey(device.device), device);

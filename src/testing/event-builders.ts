@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from '../errors.js';
 import type { ActivityEvent, EventBase, EventType } from '../events/activity-event.js';
 import type { ProcessContext, ProcessInfo } from '../events/process.js';
 
@@ -33,7 +34,7 @@ export function buildLineage(
   steps: readonly LineageStep[],
   options: BuildLineageOptions = {},
 ): ProcessContext {
-  if (steps.length === 0) throw new RangeError('buildLineage needs at least one step');
+  if (steps.length === 0) throw new InvalidArgumentError('buildLineage needs at least one step');
   const firstPid = options.firstPid ?? 100;
   const init = options.init === undefined ? '/sbin/init' : options.init;
   const chain: ProcessInfo[] = [];

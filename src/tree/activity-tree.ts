@@ -377,7 +377,6 @@ export class ActivityTree {
       for (const device of node.networkDevices.values()) s.flowNodes += device.flows.size;
       for (const dns of node.dnsNames.values()) for (const r of dns.requests) this.dnsNames.add(r.name);
       for (const sc of node.syscalls) this.syscallSet.add(sc.syscall);
-      for (const sc of node.legacySyscalls ?? []) this.syscallSet.add(sc);
       const files = [...node.files];
       while (files.length > 0) {
         const f = files.pop()!;

@@ -40,8 +40,6 @@ export class ProcessNode {
   readonly syscalls: SyscallNode[] = [];
   /** One node per (capability, capable) pair. */
   readonly capabilities: CapabilityNode[] = [];
-  /** Syscall numbers from the legacy packed field of old dumps, kept as read. */
-  legacySyscalls: number[] | undefined = undefined;
   // The file prefix tree hangs off an unnamed root so both levels share one child container.
   private readonly fileRoot = new FileNode('', 0);
 

@@ -155,7 +155,7 @@ describe('agent fixtures', () => {
     expect(p.file.hashState).toBe(HashState.NO_HASH);
     expect(p.file.hashes).toEqual([]);
     expect(p.args).toEqual([]);
-    expect(root.legacySyscalls).toBeUndefined();
+    expect(root.syscalls).toEqual([]);
     expect(root.matchedRules).toBeUndefined();
   });
 });
@@ -565,10 +565,12 @@ describe('hand-written dump', () => {
     const bind = socket.bind(8080, '0.0.0.0', 6)!;
     expect(bind.imageTags).toEqual([{ tag: 'v2', firstSeen: 7n, lastSeen: 8n }]);
     expect(bind.matchedRules).toBeUndefined();
-    expect(root.legacySyscalls).toEqual([0, 1, 59]);
+    // The legacy packed list [0, 1, 59] joins the syscall nodes; 59 is already one.
     expect(root.syscalls.map((s) => [s.syscall, s.generationType])).toEqual([
       [59, GenerationType.Runtime],
       [257, GenerationType.Runtime],
+      [0, GenerationType.Runtime],
+      [1, GenerationType.Runtime],
     ]);
     expect(root.syscalls[0]!.imageTags).toEqual([{ tag: 'v1', firstSeen: 1n, lastSeen: 2n }]);
     expect(dump.tree.syscalls()).toEqual([0, 1, 59, 257]);
@@ -629,7 +631,7 @@ describe('hand-written dump', () => {
     expect(s.dnsNodes).toBe(2);
     expect(s.socketNodes).toBe(1);
     expect(s.imdsNodes).toBe(2);
-    expect(s.syscallNodes).toBe(2);
+    expect(s.syscallNodes).toBe(4); // two nodes and two from the legacy list
     expect(s.flowNodes).toBe(2);
     expect(s.capabilityNodes).toBe(2);
   });
