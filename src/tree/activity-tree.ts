@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from '../errors.js';
 import { type ActivityEvent, EVENT_TYPES, type EventType, type OpenEvent } from '../events/activity-event.js';
+import { copyProcessInfo } from '../events/copy-records.js';
 import type { ProcessInfo } from '../events/process.js';
 import {
   insertBind,
@@ -26,6 +27,7 @@ import {
 import { appendMatchedRules } from './matched-rules.js';
 import { NORMALIZED_PATH_MATCH, pathPatternMatch } from './path-pattern.js';
 import { PathsReducer } from './paths-reducer.js';
+import { ProcessCache } from './process-cache.js';
 import { ProcessNode } from './process-node.js';
 import { ArgsScrubber, DEFAULT_ENVS_WITH_VALUE, reduceEnvs } from './process-scrubbing.js';
 import { ActivityTreeStats, type DropReason } from './tree-stats.js';
@@ -131,11 +133,6 @@ const SIZE_WEIGHTS = {
   capability: 16,
 } as const;
 
-interface CachedProcess {
-  execTime: bigint;
-  node: ProcessNode;
-}
-
 /**
  * The de-duplicated record of what a workload did: a forest of {@link ProcessNode}s, each with
  * its files, DNS names, sockets, IMDS requests, syscalls, capabilities and flows.
@@ -164,8 +161,7 @@ export class ActivityTree {
   private readonly onNewProcessNode: ((node: ProcessNode) => void) | undefined;
   private readonly envsWithValue: ReadonlySet<string>;
   private readonly argsScrubber: ArgsScrubber | null;
-  private readonly processCacheSize: number;
-  private readonly processCache = new Map<bigint, CachedProcess>();
+  private readonly processCache: ProcessCache;
   private readonly fileCache: FilePathCache;
   private readonly ctx: InsertContext;
   // Scratch state of the process lookup, kept on the instance so lookups allocate nothing.
@@ -173,6 +169,9 @@ export class ActivityTree {
   private branch: number[] = [];
   private foundIndex = -1;
   private createdProcessNode = false;
+  // What a dry run would have moved, so its later lookups answer as the real insert would.
+  private overlayParent: Map<ProcessNode, ProcessNode | undefined> | undefined;
+  private overlayExec: Set<ProcessNode> | undefined;
 
   constructor(options: ActivityTreeOptions = {}) {
     this.treeType = options.treeType ?? 'activity_dump';
@@ -191,9 +190,8 @@ export class ActivityTree {
     this.onNewProcessNode = options.onNewProcessNode;
     this.envsWithValue = new Set(options.envsWithValue ?? DEFAULT_ENVS_WITH_VALUE);
     this.argsScrubber = options.argsScrubber === undefined ? new ArgsScrubber() : options.argsScrubber;
-    this.processCacheSize = nonNegativeInteger(
-      options.processCacheSize ?? DEFAULT_PROCESS_CACHE_SIZE,
-      'processCacheSize',
+    this.processCache = new ProcessCache(
+      nonNegativeInteger(options.processCacheSize ?? DEFAULT_PROCESS_CACHE_SIZE, 'processCacheSize'),
     );
     this.fileCache = new FilePathCache(
       nonNegativeInteger(options.fileCacheSize ?? DEFAULT_FILE_CACHE_SIZE, 'fileCacheSize'),
@@ -212,7 +210,8 @@ export class ActivityTree {
   /**
    * Records an event. Returns `true` when the tree gained information (see
    * {@link ActivityTree.insertWithOutcome} for why an event was not added).
-   * @throws {InvalidArgumentError} when `generationType` is not 1–4.
+   * @throws {InvalidArgumentError} when `generationType` is not 1–4, or `event` is not an
+   *   object with a known `type` (programming errors; malformed fields are drops).
    */
   insert(event: ActivityEvent, options?: InsertOptions): boolean {
     return this.insertWithOutcome(event, options) === 'added';
@@ -227,7 +226,8 @@ export class ActivityTree {
   /**
    * Records an event and says what happened: `added`, `unchanged`, or the reason it was dropped.
    * Drops are counted in {@link ActivityTree.stats} (except in dry-run).
-   * @throws {InvalidArgumentError} when `generationType` is not 1–4.
+   * @throws {InvalidArgumentError} when `generationType` is not 1–4, or `event` is not an
+   *   object with a known `type`.
    */
   insertWithOutcome(event: ActivityEvent, options?: InsertOptions): InsertOutcome {
     const generationType = options?.generationType ?? GenerationType.Runtime;
@@ -235,6 +235,9 @@ export class ActivityTree {
       throw new InvalidArgumentError(`invalid generation type: ${String(generationType)}`);
     }
     const dryRun = options?.dryRun === true;
+    if (typeof event !== 'object' || event === null || !EVENT_TYPES.includes(event.type)) {
+      throw new InvalidArgumentError(`not an activity event: ${describe(event)}`);
+    }
     const type = event.type;
     if (!this.traced.has(type)) return this.drop(type, 'event_type', dryRun);
     if (!isWellFormed(event)) return this.drop(type, 'broken_event', dryRun);
@@ -294,7 +297,9 @@ export class ActivityTree {
 
   private insertOpen(node: ProcessNode, event: OpenEvent): boolean {
     const file = event.file;
-    const known = this.fileCache.get(file.path, node, file.filesystem);
+    // A dry run leaves even the cache as it is.
+    const dryRun = this.ctx.dryRun;
+    const known = dryRun ? undefined : this.fileCache.get(file.path, node, file.filesystem);
     if (known !== undefined) {
       touchKnownPath(known, event, this.ctx);
       return false;
@@ -358,6 +363,7 @@ export class ActivityTree {
   appendRoot(node: ProcessNode): void {
     node.parent = undefined;
     this.roots.push(node);
+    this.processCache.structureChanged();
   }
 
   /** Recomputes node counts, the DNS name set and the syscall union from the nodes (after decoding). */
@@ -406,8 +412,10 @@ export class ActivityTree {
     dryRun: boolean,
   ): ProcessNode | DropReason | undefined {
     this.createdProcessNode = false;
+    this.overlayParent = undefined;
+    this.overlayExec = undefined;
     const process = event.process;
-    const cached = this.cachedProcess(process);
+    const cached = this.processCache.get(process, this.differentiateArgs);
     if (cached !== undefined) {
       if (!dryRun) this.stampAncestry(cached);
       return cached;
@@ -421,29 +429,13 @@ export class ActivityTree {
     if (branch < 0) return 'invalid_root_node';
     const node = this.insertBranch(undefined, branch - 1, 0, generationType, dryRun);
     this.chain = [];
+    this.overlayParent = undefined;
+    this.overlayExec = undefined;
     if (node === undefined) return dryRun ? undefined : 'process_node_not_created';
     if (dryRun) return this.createdProcessNode ? undefined : node;
-    this.rememberProcess(process, node);
+    this.processCache.set(process, node);
     this.stampAncestry(node);
     return node;
-  }
-
-  private cachedProcess(process: ProcessInfo): ProcessNode | undefined {
-    const cookie = process.cookie;
-    if (cookie === undefined || cookie === 0n || this.processCacheSize === 0) return undefined;
-    const hit = this.processCache.get(cookie);
-    return hit !== undefined && hit.execTime === (process.execTime ?? 0n) ? hit.node : undefined;
-  }
-
-  private rememberProcess(process: ProcessInfo, node: ProcessNode): void {
-    const cookie = process.cookie;
-    const execTime = process.execTime ?? 0n;
-    if (cookie === undefined || cookie === 0n || execTime === 0n || this.processCacheSize === 0) return;
-    if (this.processCache.size >= this.processCacheSize) {
-      // Drop the oldest entry: Maps iterate in insertion order.
-      this.processCache.delete(this.processCache.keys().next().value!);
-    }
-    this.processCache.set(cookie, { execTime, node });
   }
 
   // The node and its ancestors are stamped with the image tag at the node's exec time.
@@ -483,7 +475,23 @@ export class ActivityTree {
   }
 
   private childrenOf(parent: ProcessNode | undefined): ProcessNode[] {
-    return parent === undefined ? this.roots : parent.children;
+    const children = parent === undefined ? this.roots : parent.children;
+    const overlay = this.overlayParent;
+    if (overlay === undefined) return children;
+    // A dry run sees the moves it did not make: moved nodes leave their old list for the new one.
+    const seen = children.filter((c) => !overlay.has(c) || overlay.get(c) === parent);
+    for (const [node, newParent] of overlay)
+      if (newParent === parent && !seen.includes(node)) seen.push(node);
+    return seen;
+  }
+
+  private parentOf(node: ProcessNode): ProcessNode | undefined {
+    const overlay = this.overlayParent;
+    return overlay?.has(node) === true ? overlay.get(node) : node.parent;
+  }
+
+  private isExec(node: ProcessNode): boolean {
+    return node.isExecExec || this.overlayExec?.has(node) === true;
   }
 
   /**
@@ -548,24 +556,36 @@ export class ActivityTree {
         if (i === top) return { node: match, consumed: 1, rebased: false };
         if (dryRun) return { node: undefined, consumed: top - i + 1, rebased: true };
         if (cursor.isExecExec === true) match.process.isExecExec = true;
-        this.rebaseTree(parent, this.foundIndex, parent, i, top, generationType);
-        return { node: match, consumed: top - i + 1, rebased: true };
+        const node = this.rebaseTree(parent, this.foundIndex, parent, i, top, generationType, match);
+        return { node, consumed: top - i + 1, rebased: true };
       }
       // An exec child may have been recorded as a sibling of its real parent.
       if (cursor.isExecExec === true && parent !== undefined) {
-        const siblings = this.childrenOf(parent.parent);
+        const siblings = this.childrenOf(this.parentOf(parent));
         match = this.findInTree(siblings, cursor);
+        const moved = siblings[this.foundIndex];
         // The parent is among its own siblings: never move it under itself.
-        if (match !== undefined && siblings[this.foundIndex] !== parent) {
+        if (match !== undefined && moved !== parent) {
           if (dryRun) {
-            // Moving the sibling changes nothing the lookup needs, so dry-run only reports it.
-            return i < top
-              ? { node: undefined, consumed: top - i + 1, rebased: true }
-              : { node: match, consumed: 1, rebased: false };
+            if (i < top) return { node: undefined, consumed: top - i + 1, rebased: true };
+            // Moving the sibling adds nothing, but later lookups must see it moved.
+            this.overlayParent ??= new Map();
+            this.overlayParent.set(moved!, parent);
+            this.overlayExec ??= new Set();
+            this.overlayExec.add(moved!).add(match);
+            return { node: match, consumed: 1, rebased: false };
           }
           match.process.isExecExec = true;
-          this.rebaseTree(parent.parent, this.foundIndex, parent, i, top, generationType);
-          return { node: match, consumed: top - i + 1, rebased: i < top };
+          const node = this.rebaseTree(
+            this.parentOf(parent),
+            this.foundIndex,
+            parent,
+            i,
+            top,
+            generationType,
+            match,
+          );
+          return { node, consumed: top - i + 1, rebased: i < top };
         }
       }
       // Not found: if the next entry down is an exec child, this one may have exec'd into it.
@@ -576,9 +596,11 @@ export class ActivityTree {
   }
 
   /**
-   * Moves the child `childIndex` of `oldParent` under `newParent`, below a new chain made of the
-   * entries `branch[from + 1 .. top]` (top first). When the top entry is the moved node itself
-   * (one of them not an exec child), the node is moved and the rest inserted under it.
+   * Moves the child `childIndex` of `oldParent` (the subtree holding `match`, the node found for
+   * `branch[from]`) under `newParent`, below a new chain made of the entries
+   * `branch[from + 1 .. top]` (top first). When the top entry is the moved node itself (one of
+   * them not an exec child), the node is moved and the rest of the entries inserted under it.
+   * Returns the node that now stands for `branch[from]`.
    */
   private rebaseTree(
     oldParent: ProcessNode | undefined,
@@ -587,16 +609,32 @@ export class ActivityTree {
     from: number,
     top: number,
     generationType: GenerationType,
+    match: ProcessNode,
   ): ProcessNode {
     const oldChildren = this.childrenOf(oldParent);
     const moved = oldChildren[childIndex]!;
     if (top > from) {
       const topEntry = this.entry(top);
       if ((topEntry.isExecExec !== true || !moved.isExecExec) && this.matches(moved, topEntry)) {
-        const rebasedRoot = this.rebaseTree(oldParent, childIndex, newParent, from, from, generationType);
-        return this.insertBranch(rebasedRoot, top - 1, from, generationType, false) ?? rebasedRoot;
+        this.moveUnderChain(oldParent, childIndex, newParent, from, from, generationType);
+        return this.insertBranch(moved, top - 1, from, generationType, false) ?? moved;
       }
     }
+    this.moveUnderChain(oldParent, childIndex, newParent, from, top, generationType);
+    return match;
+  }
+
+  // Creates the chain branch[top .. from + 1] under `newParent` and moves the child there.
+  private moveUnderChain(
+    oldParent: ProcessNode | undefined,
+    childIndex: number,
+    newParent: ProcessNode | undefined,
+    from: number,
+    top: number,
+    generationType: GenerationType,
+  ): void {
+    const oldChildren = this.childrenOf(oldParent);
+    const moved = oldChildren[childIndex]!;
     let chainRoot: ProcessNode | undefined;
     let chainLeaf: ProcessNode | undefined;
     for (let j = top; j > from; j--) {
@@ -607,11 +645,11 @@ export class ActivityTree {
     }
     moved.process.isExecExec = true;
     oldChildren.splice(childIndex, 1);
+    this.processCache.structureChanged();
     if (chainLeaf !== undefined) chainLeaf.appendChild(moved);
     const root = chainRoot ?? moved;
     if (newParent === undefined) this.appendRoot(root);
     else newParent.appendChild(root);
-    return root;
   }
 
   /** Finds a node matching `entry` among `list`, or among their exec descendants; sets `foundIndex`. */
@@ -636,13 +674,13 @@ export class ActivityTree {
   private findInExecDescendants(root: ProcessNode, entry: ProcessInfo): ProcessNode | undefined {
     // Fast path: the direct exec children.
     for (const child of root.children) {
-      if (child.isExecExec && this.matches(child, entry)) return child;
+      if (this.isExec(child) && this.matches(child, entry)) return child;
     }
     const stack: ProcessNode[] = [root];
     while (stack.length > 0) {
       const cursor = stack.pop()!;
       for (const child of cursor.children) {
-        if (!child.isExecExec) continue;
+        if (!this.isExec(child)) continue;
         if (this.matches(child, entry)) return child;
         stack.push(child);
       }
@@ -670,11 +708,13 @@ export class ActivityTree {
   }
 
   private newProcessNode(entry: ProcessInfo, generationType: GenerationType): ProcessNode {
-    const { ancestors: _ancestors, ...info } = entry as ProcessInfo & { ancestors?: unknown };
-    info.args = [...this.scrubArgs(entry.args ?? [])];
-    info.envs = reduceEnvs(entry.envs ?? [], this.envsWithValue);
-    info.file = { ...entry.file };
+    const info = copyProcessInfo(
+      entry,
+      [...this.scrubArgs(entry.args ?? [])],
+      reduceEnvs(entry.envs ?? [], this.envsWithValue),
+    );
     const node = new ProcessNode(info, generationType);
+    this.processCache.structureChanged();
     this.stats.processNodes++;
     this.stats.countAdded('exec', generationType);
     this.onNewProcessNode?.(node);
@@ -691,6 +731,11 @@ function isFilteredImds(imds: {
   if (imds.type === 'response') return !imds.aws?.securityCredentials?.accessKeyId;
   if (imds.type === 'request') return !imds.url;
   return false;
+}
+
+function describe(value: unknown): string {
+  if (typeof value !== 'object' || value === null) return String(value);
+  return `an object with type ${JSON.stringify((value as { type?: unknown }).type) ?? 'undefined'}`;
 }
 
 function nonNegativeInteger(value: number, name: string): number {

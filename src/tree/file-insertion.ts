@@ -1,4 +1,5 @@
 import type { OpenEvent } from '../events/activity-event.js';
+import { copyFileInfo } from '../events/copy-records.js';
 import type { FileInfo } from '../events/file-info.js';
 import { FileNode } from './file-node.js';
 import { touchImageTag } from './image-tags.js';
@@ -118,7 +119,7 @@ function createLeaf(name: string, path: string, details: OpenDetails, ctx: Inser
 function leafFile(file: FileInfo, path: string, name: string): FileInfo | string {
   for (const key in file) {
     if (key !== 'path' && key !== 'basename' && file[key as keyof FileInfo] !== undefined) {
-      return { ...file, path, basename: name };
+      return copyFileInfo(file, { path, basename: name });
     }
   }
   return path;
