@@ -2,10 +2,11 @@ import { readFileSync } from 'node:fs';
 import { ActivityDumpError } from '../errors.js';
 import type { Command, CommandIo } from './command.js';
 import { inspectCommand } from './inspect-command.js';
+import { renderCommand } from './render-command.js';
 import { treeCommand } from './tree-command.js';
 import { UsageError } from './usage-error.js';
 
-const COMMANDS: readonly Command[] = [inspectCommand, treeCommand];
+const COMMANDS: readonly Command[] = [inspectCommand, treeCommand, renderCommand];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {

@@ -10,7 +10,7 @@ import {
   insertNetworkFlows,
   insertSyscalls,
 } from './activity-insertion.js';
-import { hasWellFormedAncestors, isWellFormed } from './event-shape.js';
+import { hasWellFormedLineage, isWellFormed } from './event-shape.js';
 import { insertFilePath, touchKnownPath } from './file-insertion.js';
 import { FilePathCache } from './file-path-cache.js';
 import { GenerationType, MAX_GENERATION_TYPE } from './generation-type.js';
@@ -420,7 +420,7 @@ export class ActivityTree {
       if (!dryRun) this.stampAncestry(cached);
       return cached;
     }
-    if (!hasWellFormedAncestors(process)) return 'broken_event';
+    if (!hasWellFormedLineage(process)) return 'broken_event';
     const chain = processChain(process);
     if (!hasUsableLineage(chain)) return 'broken_lineage';
     this.chain = chain;

@@ -8,7 +8,7 @@ import type { ProcessContext } from '../events/process.js';
  * inside the tree, possibly half-way through an insert.
  */
 export function isWellFormed(event: ActivityEvent): boolean {
-  if (!isProcess(event.process)) return false;
+  if (!isProcessKey(event.process)) return false;
   if (!optional(event.timestamp, 'bigint')) return false;
   if (event.matchedRules !== undefined && !isRuleList(event.matchedRules)) return false;
   switch (event.type) {
@@ -86,10 +86,11 @@ export function isWellFormed(event: ActivityEvent): boolean {
 }
 
 /**
- * Whether the ancestors of an event's process are well formed. Checked only when the tree
- * walks them (a process it already knows by cookie needs no lineage).
+ * Whether an event's process and its ancestors are well formed. Checked only when the tree
+ * walks the lineage: a process it already knows by cookie reads nothing else.
  */
-export function hasWellFormedAncestors(process: ProcessContext): boolean {
+export function hasWellFormedLineage(process: ProcessContext): boolean {
+  if (!isProcess(process)) return false;
   const ancestors = process.ancestors;
   if (ancestors === undefined) return true;
   if (!Array.isArray(ancestors)) return false;
@@ -149,6 +150,17 @@ function isFile(value: unknown): boolean {
     optional(value.ctime, 'bigint') &&
     optional(value.mtime, 'bigint') &&
     optionalStrings(value.hashes)
+  );
+}
+
+// What the process cache reads before anything else.
+function isProcessKey(value: unknown): boolean {
+  return (
+    isObject(value) &&
+    isObject(value.file) &&
+    optional(value.cookie, 'bigint') &&
+    optional(value.execTime, 'bigint') &&
+    optional(value.exitTime, 'bigint')
   );
 }
 

@@ -28,7 +28,7 @@ describe('activity-dump CLI', () => {
     expect((await run('--help')).stdout).toContain('Usage: activity-dump <command>');
     expect((await run()).code).toBe(2);
     expect((await run('--version')).stdout).toMatch(/^\d+\.\d+\.\d+/);
-    for (const command of ['inspect', 'tree']) {
+    for (const command of ['inspect', 'tree', 'render']) {
       const result = await run(command, '--help');
       expect(result.code).toBe(0);
       expect(result.stdout).toContain(`Usage: activity-dump ${command}`);

@@ -1517,8 +1517,9 @@ interface Corruption {
    */
   notAnEvent?: boolean;
   /**
-   * Breaks only the ancestors, which are checked when the lineage is walked: an event dropped
-   * before that (bad bind family, filtered IMDS) keeps that reason.
+   * Breaks only what is checked when the lineage is walked (the ancestors, and the process
+   * fields the process cache does not read): an event dropped before that (bad bind family,
+   * filtered IMDS) keeps that reason.
    */
   ancestorsOnly?: boolean;
 }
@@ -1560,9 +1561,12 @@ const CHECKED_CORRUPTIONS: readonly Corruption[] = [
   corrupt('process missing', undefined, (e) => delete e.process),
   corrupt('process null', undefined, (e) => (e.process = null)),
   corrupt('process a string', undefined, (e) => (e.process = 'bash')),
-  corrupt('process.pid a string', undefined, (e) => (proc(e).pid = '12')),
+  { ...corrupt('process.pid a string', undefined, (e) => (proc(e).pid = '12')), ancestorsOnly: true },
   corrupt('process.file missing', undefined, (e) => delete proc(e).file),
-  corrupt('process.file.path a number', undefined, (e) => ((proc(e).file as Loose).path = 42)),
+  {
+    ...corrupt('process.file.path a number', undefined, (e) => ((proc(e).file as Loose).path = 42)),
+    ancestorsOnly: true,
+  },
   {
     ...corrupt('process.ancestors a string', undefined, (e) => (proc(e).ancestors = '/sbin/init')),
     ancestorsOnly: true,
