@@ -1,13 +1,20 @@
 import type { ActivityDump } from '../dump/activity-dump.js';
 import { InputTooLargeError, InvalidArgumentError, UnsupportedFormatError } from '../errors.js';
+import { gunzipLimited, isGzip } from './compression.js';
 import { type DecodeLimits, resolveDecodeLimits } from './decode-limits.js';
+import { DECODABLE_FORMATS, type DumpFormat, parseDumpFormat } from './dump-format.js';
 import { readJsonDump } from './json-dump-reader.js';
+import { decodeMsgpack, MSGPACK_MAGIC } from './msgpack-codec.js';
+import { decodeSecurityProfile } from './protobuf/profile-codec.js';
+import { decodeSecDump } from './protobuf/sec-dump-codec.js';
 
 /** Options of {@link decodeDump}. */
 export interface DecodeOptions {
   /**
-   * Encoding of the input, one of `DECODE_FORMATS` (case-insensitive).
-   * @default detected from the content: `json` when the first non-whitespace byte is `{`
+   * Encoding of the input, one of `DECODABLE_FORMATS` (case-insensitive).
+   * @default detected from the content: gzip is unwrapped, then `json` when the first
+   *   non-whitespace byte is `{`, `msgpack` for this library's msgpack dumps, else `protobuf`
+   *   (a `profile` must be named: it is not told apart from `protobuf` by its bytes)
    */
   format?: string;
   /**
@@ -17,18 +24,16 @@ export interface DecodeOptions {
   limits?: Partial<DecodeLimits>;
 }
 
-/** The formats {@link decodeDump} reads, in lower case. */
-export const DECODE_FORMATS: readonly string[] = Object.freeze(['json']);
+const textDecoder = new TextDecoder('utf-8', { fatal: false });
 
 /**
- * Decodes an encoded activity dump.
+ * Decodes an encoded activity dump: `json` (the agent's protobuf-JSON), `protobuf` (the agent's
+ * binary `SecDump`), `msgpack` (this library's) or `profile` (the agent's `SecurityProfile`).
+ * Gzipped input is decompressed first, within `maxBytes`.
  *
- * Formats: `json` (the agent's protobuf-JSON `SecDump`, see `readJsonDump`). Bytes are read
- * as UTF-8 (invalid sequences become U+FFFD, a leading byte-order mark is skipped).
- *
- * @param bytes The encoded dump, as bytes or as already-decoded text.
+ * @param bytes The encoded dump, as bytes or as already-decoded text (JSON).
  * @param options Format and limits.
- * @throws {UnsupportedFormatError} when the format is not one of `DECODE_FORMATS`, or is
+ * @throws {UnsupportedFormatError} when the format is unknown or output-only (`dot`), or is
  *   omitted and cannot be detected.
  * @throws {InputTooLargeError} when the input exceeds a limit (`limit` names which).
  * @throws {CorruptInputError} when the input is not a valid dump of its format.
@@ -43,24 +48,66 @@ export function decodeDump(bytes: Uint8Array | string, options: DecodeOptions = 
     throw new InvalidArgumentError(`decodeDump: format must be a string, got ${typeof options.format}`);
   }
   const limits = resolveDecodeLimits(options.limits);
-  const format = options.format?.toLowerCase() ?? detectFormat(bytes);
+  let input = bytes;
+  if (typeof input !== 'string') {
+    if (isGzip(input)) input = gunzipLimited(input, limits.maxBytes);
+    else checkSize(input.length, limits);
+  }
+  const format = options.format === undefined ? detectFormat(input) : parseDumpFormat(options.format);
   switch (format) {
     case 'json':
-      return readJsonDump(toText(bytes, limits), limits);
-    default:
+      return readJsonDump(toText(input, limits), limits);
+    case 'protobuf':
+      return decodeSecDump(toBytes(input), limits);
+    case 'msgpack':
+      return decodeMsgpack(toBytes(input), limits);
+    case 'profile':
+      return decodeSecurityProfile(toBytes(input), limits);
+    case 'dot':
       throw new UnsupportedFormatError(
-        format === undefined
-          ? `cannot detect the dump format; pass options.format (supported: ${DECODE_FORMATS.join(', ')})`
-          : `unsupported dump format ${JSON.stringify(options.format)} (supported: ${DECODE_FORMATS.join(', ')})`,
+        `the dot format is output only (decodable: ${DECODABLE_FORMATS.join(', ')})`,
       );
   }
 }
 
-/** The format the content looks like, or `undefined` when it matches none. */
-function detectFormat(input: Uint8Array | string): string | undefined {
+function checkSize(length: number, limits: DecodeLimits): void {
+  if (length > limits.maxBytes) {
+    throw new InputTooLargeError('maxBytes', `input of ${length} bytes exceeds maxBytes (${limits.maxBytes})`);
+  }
+}
+
+function toBytes(input: Uint8Array | string): Uint8Array {
+  return typeof input === 'string' ? new TextEncoder().encode(input) : input;
+}
+
+// msgpack dumps are an array whose first element is the fixstr MSGPACK_MAGIC.
+const MSGPACK_PREFIX = new TextEncoder().encode(MSGPACK_MAGIC);
+
+/** The format the content looks like. */
+function detectFormat(input: Uint8Array | string): DumpFormat {
   const first = firstSignificantCode(input);
   if (first === 0x7b /* { */) return 'json';
-  return undefined;
+  if (typeof input === 'string') {
+    throw new UnsupportedFormatError(
+      `cannot detect the dump format of this text; pass options.format (decodable: ${DECODABLE_FORMATS.join(', ')})`,
+    );
+  }
+  if (isMsgpackDump(input)) return 'msgpack';
+  return 'protobuf';
+}
+
+function isMsgpackDump(bytes: Uint8Array): boolean {
+  // fixarray or array16/32, then a fixstr of the magic's length
+  let i = 0;
+  const marker = bytes[0];
+  if (marker === undefined) return false;
+  if (marker >= 0x90 && marker <= 0x9f) i = 1;
+  else if (marker === 0xdc) i = 3;
+  else if (marker === 0xdd) i = 5;
+  else return false;
+  if (bytes[i] !== (0xa0 | MSGPACK_PREFIX.length)) return false;
+  for (let k = 0; k < MSGPACK_PREFIX.length; k++) if (bytes[i + 1 + k] !== MSGPACK_PREFIX[k]) return false;
+  return true;
 }
 
 /** The first code unit (or byte) that is neither JSON whitespace nor a byte-order mark. */
@@ -87,11 +134,6 @@ function isWhitespace(c: number): boolean {
 /** The input as text, after checking its byte length against `maxBytes`. */
 function toText(input: Uint8Array | string, limits: DecodeLimits): string {
   if (typeof input === 'string') return input;
-  if (input.length > limits.maxBytes) {
-    throw new InputTooLargeError(
-      'maxBytes',
-      `input is ${input.length} bytes, more than maxBytes (${limits.maxBytes})`,
-    );
-  }
-  return new TextDecoder('utf-8', { fatal: false }).decode(input);
+  checkSize(input.length, limits);
+  return textDecoder.decode(input);
 }

@@ -1,5 +1,5 @@
 import type { ActivityDump } from '../../src/dump/activity-dump.js';
-import type { FileInfo } from '../../src/events/file-info.js';
+import { basenameOf, type FileInfo } from '../../src/events/file-info.js';
 import type { MatchedRule } from '../../src/events/matched-rule.js';
 import type { Credentials, ProcessInfo } from '../../src/events/process.js';
 import type { FileNode } from '../../src/tree/file-node.js';
@@ -7,12 +7,14 @@ import type { ImageTagTimes } from '../../src/tree/image-tags.js';
 import type { ProcessNode } from '../../src/tree/process-node.js';
 
 /**
- * A plain, deep-comparable picture of a dump: every field with its zero default filled in, and
+ * A plain, deep-comparable picture of a dump: every field with its documented default filled in
+ * (zero values; `tid` is the pid and `basename` comes from the path), and
  * the collections that come from maps in the agent (files, DNS names, IMDS events, devices,
  * flows, matched-rule tags, image tags) sorted, so two dumps compare equal whatever format
  * they went through. Process children keep their order.
  */
-export function canonicalDump(dump: ActivityDump): unknown {
+export function canonicalDump(dump: ActivityDump, options: CanonicalOptions = {}): unknown {
+  dnsAnswers = options.dnsAnswers ?? true;
   return {
     host: dump.host,
     service: dump.service,
@@ -22,6 +24,18 @@ export function canonicalDump(dump: ActivityDump): unknown {
     tree: dump.tree.roots.map(canonicalProcessNode),
   };
 }
+
+/** What to leave out of the comparison. */
+export interface CanonicalOptions {
+  /**
+   * Compare DNS answers (IPs, CNAMEs). The agent's published schema has no field for them, so
+   * `json`, `protobuf` and `profile` cannot keep them.
+   * @default true
+   */
+  dnsAnswers?: boolean;
+}
+
+let dnsAnswers = true;
 
 function sortBy<T>(items: T[], key: (item: T) => string): T[] {
   return items.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
@@ -48,7 +62,7 @@ export function canonicalFile(file: FileInfo | undefined): unknown {
   if (file === undefined) return null;
   return {
     path: file.path,
-    basename: file.basename ?? '',
+    basename: file.basename ?? basenameOf(file.path),
     inode: file.inode ?? 0n,
     mountId: file.mountId ?? 0,
     mode: file.mode ?? 0,
@@ -94,7 +108,7 @@ function canonicalCredentials(c: Credentials | undefined): unknown {
 export function canonicalProcess(p: ProcessInfo): unknown {
   return {
     pid: p.pid,
-    tid: p.tid ?? 0,
+    tid: p.tid ?? p.pid,
     ppid: p.ppid ?? 0,
     cookie: p.cookie ?? 0n,
     isThread: p.isThread ?? false,
@@ -139,7 +153,7 @@ function canonicalProcessNode(node: ProcessNode): unknown {
       name,
       matchedRules: rules(dns.matchedRules),
       imageTags: tags(dns.imageTags),
-      requests: dns.requests.map((r) => ({ ...r })),
+      requests: dns.requests.map((r) => (dnsAnswers ? { ...r } : { ...r, ips: [], cnames: [] })),
     })),
     sockets: node.sockets.map((s) => ({
       family: s.family,
