@@ -23,9 +23,15 @@ function bigDump(): ActivityDump {
   while (dump.tree.stats.fileNodes + dump.tree.stats.processNodes < TARGET_NODES) {
     const process = processes[i % processes.length]!;
     const path = flat(`/srv/app/m${i % 13}/pkg${(i >> 4) % 50}/mod-${i}.py`);
-    dump.tree.insert({ type: 'open', process, file: { path, inode: BigInt(i), mode: 0o100644 }, flags: 0 }, { imageTag: '1.0' });
+    dump.tree.insert(
+      { type: 'open', process, file: { path, inode: BigInt(i), mode: 0o100644 }, flags: 0 },
+      { imageTag: '1.0' },
+    );
     if (i % 500 === 0) {
-      dump.tree.insert({ type: 'dns', process, dns: { name: `svc${i}.example.com`, type: 1 } }, { imageTag: '1.0' });
+      dump.tree.insert(
+        { type: 'dns', process, dns: { name: `svc${i}.example.com`, type: 1 } },
+        { imageTag: '1.0' },
+      );
     }
     i++;
   }
@@ -53,7 +59,8 @@ const round = (n: number) => Math.round(n * 100) / 100;
 export async function runFormatsBench(): Promise<Record<string, unknown>> {
   const dump = bigDump();
   const encoded: Record<string, Uint8Array> = {};
-  for (const format of ['json', 'protobuf', 'msgpack', 'profile', 'dot']) encoded[format] = encodeDump(dump, format);
+  for (const format of ['json', 'protobuf', 'msgpack', 'profile', 'dot'])
+    encoded[format] = encodeDump(dump, format);
   // The same dump as a plain object graph, the best case for general-purpose serialisers.
   const mirror = JSON.parse(writeJsonDump(dump)) as unknown;
   const packr = new Packr({ useRecords: true });
@@ -95,7 +102,12 @@ export async function runFormatsBench(): Promise<Record<string, unknown>> {
   const tasks: Record<string, { ms: number; mbPerSec: number; dumpsPerSec: number; bytes: number }> = {};
   for (const [name, mean] of Object.entries(ms)) {
     const bytes = sizeOf(name);
-    tasks[name] = { ms: round(mean), mbPerSec: round(bytes / 1e6 / (mean / 1000)), dumpsPerSec: round(1000 / mean), bytes };
+    tasks[name] = {
+      ms: round(mean),
+      mbPerSec: round(bytes / 1e6 / (mean / 1000)),
+      dumpsPerSec: round(1000 / mean),
+      bytes,
+    };
   }
   return {
     nodes: countNodes(dump),

@@ -1,3 +1,4 @@
+import { runFormatsBench } from './formats.js';
 import { runTreeInsertBench } from './tree-insert.js';
 
 // Prints one JSON document so results can be diffed and tracked over time.
@@ -6,5 +7,6 @@ const results = {
   arch: process.arch,
   date: new Date().toISOString(),
   treeInsert: await runTreeInsertBench(),
+  formats: await runFormatsBench(),
 };
 process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);

@@ -72,7 +72,10 @@ export function decodeDump(bytes: Uint8Array | string, options: DecodeOptions = 
 
 function checkSize(length: number, limits: DecodeLimits): void {
   if (length > limits.maxBytes) {
-    throw new InputTooLargeError('maxBytes', `input of ${length} bytes exceeds maxBytes (${limits.maxBytes})`);
+    throw new InputTooLargeError(
+      'maxBytes',
+      `input of ${length} bytes exceeds maxBytes (${limits.maxBytes})`,
+    );
   }
 }
 
