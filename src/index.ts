@@ -9,6 +9,22 @@ export { type DumpMetadata, emptyMetadata } from './dump/dump-metadata.js';
 export { type DecodeOptions, decodeDump } from './encoding/decode-dump.js';
 export { DEFAULT_DECODE_LIMITS, type DecodeLimits } from './encoding/decode-limits.js';
 export {
+  DECODABLE_FORMATS,
+  DUMP_FORMATS,
+  type DumpFormat,
+  FORMAT_EXTENSIONS,
+  parseDumpFormat,
+} from './encoding/dump-format.js';
+export { type EncodeOptions, encodeDump } from './encoding/encode-dump.js';
+export { dumpFileName } from './encoding/file-naming.js';
+export { readDumpFile } from './encoding/read-dump-file.js';
+export {
+  type TranscodedFile,
+  type TranscodeOptions,
+  transcodeDump,
+  transcodeFile,
+} from './encoding/transcode.js';
+export {
   ActivityDumpError,
   CorruptInputError,
   EventParseError,

@@ -54,6 +54,19 @@ describe('examples', () => {
     },
     TIMEOUT_MS,
   );
+
+  it(
+    'transcode.ts encodes and decodes every format and writes the files',
+    async () => {
+      const out = await runExample('examples/transcode.ts');
+      for (const format of ['json', 'protobuf', 'msgpack', 'profile']) {
+        expect(out).toMatch(new RegExp(`^${format} .* decoded: 2 process nodes, 1 file nodes$`, 'm'));
+      }
+      expect(out).toMatch(/^dot .*\(output only\)$/m);
+      expect(out).toMatch(/^wrote .*activity-dump-ExampleAbc\.msgpack \(\d+ B\)$/m);
+    },
+    TIMEOUT_MS,
+  );
 });
 
 describe('bundled workload', () => {
