@@ -38,7 +38,7 @@ function encodeFormat(dump: ActivityDump, format: DumpFormat): Uint8Array {
  * Encodes a dump in one of {@link DUMP_FORMATS} (case-insensitive), optionally gzipped.
  *
  * @throws {UnsupportedFormatError} for an unknown format name.
- * @throws {InvalidArgumentError} for `profile` when the dump has no `image_name`/`image_tag` tags.
+ * @throws {InvalidArgumentError} for `profile` when the dump has no `image_name:` tag (its selector).
  */
 export function encodeDump(dump: ActivityDump, format: string, options: EncodeOptions = {}): Uint8Array {
   const bytes = encodeFormat(dump, parseDumpFormat(format));
