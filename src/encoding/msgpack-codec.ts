@@ -192,84 +192,84 @@ class MsgpackReader {
     this.depth(path, depth);
     this.count(path);
     const a = array(value, path, 12);
-    const process = checkShape<ProcessInfo>(a[0], PROCESS_INFO_SHAPE, `${path}.process`, FORMAT);
-    const node = new ProcessNode(process, int(a[1], `${path}.generationType`));
-    node.matchedRules = rules(a[2], `${path}.matchedRules`);
-    node.imageTags = imageTags(a[3], `${path}.imageTags`);
-    list(a[4], `${path}.files`).forEach((f, i) => {
+    const process = checkShape<ProcessInfo>(a[0], PROCESS_INFO_SHAPE, path, FORMAT, 'process');
+    const node = new ProcessNode(process, int(a[1], path, 'generationType'));
+    node.matchedRules = rules(a[2], path, 'matchedRules');
+    node.imageTags = imageTags(a[3], path, 'imageTags');
+    list(a[4], path, 'files').forEach((f, i) => {
       node.setFile(this.fileNode(f, `${path}.files[${i}]`, depth + 1));
     });
-    list(a[5], `${path}.dns`).forEach((d, i) => {
+    list(a[5], path, 'dns').forEach((d, i) => {
       const p = `${path}.dns[${i}]`;
       this.count(p);
       const e = array(d, p, 4);
-      const dns = new DnsNode(int(e[0], `${p}.generationType`));
-      list(e[1], `${p}.requests`).forEach((r, j) => {
+      const dns = new DnsNode(int(e[0], p, 'generationType'));
+      list(e[1], p, 'requests').forEach((r, j) => {
         dns.requests.push(checkShape<DnsRequest>(r, DNS_REQUEST_SHAPE, `${p}.requests[${j}]`, FORMAT));
       });
-      dns.matchedRules = rules(e[2], `${p}.matchedRules`);
-      dns.imageTags = imageTags(e[3], `${p}.imageTags`);
+      dns.matchedRules = rules(e[2], p, 'matchedRules');
+      dns.imageTags = imageTags(e[3], p, 'imageTags');
       const first = dns.requests[0];
       if (first !== undefined) node.dnsNames.set(first.name, dns);
     });
-    list(a[6], `${path}.sockets`).forEach((s, i) => {
+    list(a[6], path, 'sockets').forEach((s, i) => {
       const p = `${path}.sockets[${i}]`;
       this.count(p);
       const e = array(s, p, 3);
-      const socket = new SocketNode(string(e[0], `${p}.family`), int(e[1], `${p}.generationType`));
-      list(e[2], `${p}.binds`).forEach((b, j) => {
+      const socket = new SocketNode(string(e[0], p, 'family'), int(e[1], p, 'generationType'));
+      list(e[2], p, 'binds').forEach((b, j) => {
         const q = `${p}.binds[${j}]`;
         this.count(q);
         const f = array(b, q, 6);
         const bind = new BindNode(
-          int(f[0], `${q}.port`),
-          string(f[1], `${q}.ip`),
-          int(f[2], `${q}.protocol`),
-          int(f[3], `${q}.generationType`),
+          int(f[0], q, 'port'),
+          string(f[1], q, 'ip'),
+          int(f[2], q, 'protocol'),
+          int(f[3], q, 'generationType'),
         );
-        bind.matchedRules = rules(f[4], `${q}.matchedRules`);
-        bind.imageTags = imageTags(f[5], `${q}.imageTags`);
+        bind.matchedRules = rules(f[4], q, 'matchedRules');
+        bind.imageTags = imageTags(f[5], q, 'imageTags');
         socket.binds.push(bind);
       });
       node.sockets.push(socket);
     });
-    list(a[7], `${path}.imds`).forEach((m, i) => {
+    list(a[7], path, 'imds').forEach((m, i) => {
       const p = `${path}.imds[${i}]`;
       this.count(p);
       const e = array(m, p, 4);
       const event = checkShape<ImdsInfo>(e[0], IMDS_SHAPE, `${p}.event`, FORMAT);
-      const imds = new ImdsNode(event, int(e[1], `${p}.generationType`));
-      imds.matchedRules = rules(e[2], `${p}.matchedRules`);
-      imds.imageTags = imageTags(e[3], `${p}.imageTags`);
+      const imds = new ImdsNode(event, int(e[1], p, 'generationType'));
+      imds.matchedRules = rules(e[2], p, 'matchedRules');
+      imds.imageTags = imageTags(e[3], p, 'imageTags');
       node.imdsEvents.set(imdsKey(imds.event), imds);
     });
-    list(a[8], `${path}.syscalls`).forEach((s, i) => {
+    list(a[8], path, 'syscalls').forEach((s, i) => {
       const p = `${path}.syscalls[${i}]`;
       this.count(p);
       const e = array(s, p, 3);
-      const syscall = new SyscallNode(int(e[0], `${p}.syscall`), int(e[1], `${p}.generationType`));
-      syscall.imageTags = imageTags(e[2], `${p}.imageTags`);
+      const syscall = new SyscallNode(int(e[0], p, 'syscall'), int(e[1], p, 'generationType'));
+      syscall.imageTags = imageTags(e[2], p, 'imageTags');
       node.syscalls.push(syscall);
     });
-    list(a[9], `${path}.capabilities`).forEach((c, i) => {
+    list(a[9], path, 'capabilities').forEach((c, i) => {
       const p = `${path}.capabilities[${i}]`;
       this.count(p);
       const e = array(c, p, 4);
       if (typeof e[1] !== 'boolean') throw corrupt(`${p}.capable`, 'expected a boolean');
-      const cap = new CapabilityNode(int(e[0], `${p}.capability`), e[1], int(e[2], `${p}.generationType`));
-      cap.imageTags = imageTags(e[3], `${p}.imageTags`);
+      const cap = new CapabilityNode(int(e[0], p, 'capability'), e[1], int(e[2], p, 'generationType'));
+      cap.imageTags = imageTags(e[3], p, 'imageTags');
       node.capabilities.push(cap);
     });
-    list(a[10], `${path}.devices`).forEach((d, i) => {
+    list(a[10], path, 'devices').forEach((d, i) => {
       const p = `${path}.devices[${i}]`;
       this.count(p);
       const e = array(d, p, 4);
       const device = new NetworkDeviceNode(
         checkShape<NetworkDevice>(e[0], DEVICE_SHAPE, `${p}.device`, FORMAT),
-        int(e[1], `${p}.generationType`),
+        int(e[1], p, 'generationType'),
       );
-      device.matchedRules = rules(e[2], `${p}.matchedRules`);
-      list(e[3], `${p}.flows`).forEach((f, j) => {
+      device.matchedRules = rules(e[2], p, 'matchedRules');
+      list(e[3], p, 'flows').forEach((f, j) => {
         const q = `${p}.flows[${j}]`;
         this.count(q);
         const g = array(f, q, 8);
@@ -282,14 +282,14 @@ class MsgpackReader {
             ingress: checkShape<FlowStats>(g[4], FLOW_STATS_SHAPE, `${q}.ingress`, FORMAT),
             egress: checkShape<FlowStats>(g[5], FLOW_STATS_SHAPE, `${q}.egress`, FORMAT),
           },
-          int(g[6], `${q}.generationType`),
+          int(g[6], q, 'generationType'),
         );
-        flow.imageTags = imageTags(g[7], `${q}.imageTags`);
+        flow.imageTags = imageTags(g[7], q, 'imageTags');
         device.flows.set(flowKey(flow), flow);
       });
       node.networkDevices.set(deviceKey(device.device), device);
     });
-    list(a[11], `${path}.children`).forEach((c, i) => {
+    list(a[11], path, 'children').forEach((c, i) => {
       node.appendChild(this.processNode(c, `${path}.children[${i}]`, depth + 1));
     });
     return node;
@@ -301,22 +301,22 @@ class MsgpackReader {
     const a = array(value, path, 8);
     const leaf = a[2];
     const node = new FileNode(
-      string(a[0], `${path}.name`),
-      int(a[1], `${path}.generationType`),
-      leaf === null ? undefined : checkShape<FileInfo>(leaf, FILE_INFO_SHAPE, `${path}.file`, FORMAT),
+      string(a[0], path, 'name'),
+      int(a[1], path, 'generationType'),
+      leaf === null ? undefined : checkShape<FileInfo>(leaf, FILE_INFO_SHAPE, path, FORMAT, 'file'),
     );
     if (a[3] !== null) {
       const o = array(a[3], `${path}.open`, 3);
       node.open = {
-        retval: int(o[0], `${path}.open.retval`),
-        flags: int(o[1], `${path}.open.flags`),
-        mode: int(o[2], `${path}.open.mode`),
+        retval: int(o[0], path, 'open.retval'),
+        flags: int(o[1], path, 'open.flags'),
+        mode: int(o[2], path, 'open.mode'),
       };
     }
-    node.imageTags = imageTags(a[4], `${path}.imageTags`);
-    node.matchedRules = rules(a[5], `${path}.matchedRules`);
-    if (a[6] !== null) node.firstSeen = bigint(a[6], `${path}.firstSeen`);
-    list(a[7], `${path}.children`).forEach((c, i) => {
+    node.imageTags = imageTags(a[4], path, 'imageTags');
+    node.matchedRules = rules(a[5], path, 'matchedRules');
+    if (a[6] !== null) node.firstSeen = bigint(a[6], path, 'firstSeen');
+    list(a[7], path, 'children').forEach((c, i) => {
       node.setChild(this.fileNode(c, `${path}.children[${i}]`, depth + 1));
     });
     return node;
@@ -329,49 +329,58 @@ function corrupt(path: string, message: string): CorruptInputError {
   return new CorruptInputError(`${FORMAT} ${path}: ${message}`);
 }
 
+// Field paths are only put together when something is wrong: decoding a large dump would
+// otherwise build a string for every field it reads.
+function at(path: string, field: string | undefined): string {
+  return field === undefined ? path : `${path}.${field}`;
+}
+
 function array(value: unknown, path: string, length: number): unknown[] {
   if (!Array.isArray(value) || value.length !== length) throw corrupt(path, `expected an array of ${length}`);
   return value;
 }
 
-function list(value: unknown, path: string): unknown[] {
-  if (!Array.isArray(value)) throw corrupt(path, 'expected an array');
+function list(value: unknown, path: string, field?: string): unknown[] {
+  if (!Array.isArray(value)) throw corrupt(at(path, field), 'expected an array');
   return value;
 }
 
-function string(value: unknown, path: string): string {
-  if (typeof value !== 'string') throw corrupt(path, 'expected a string');
+function string(value: unknown, path: string, field?: string): string {
+  if (typeof value !== 'string') throw corrupt(at(path, field), 'expected a string');
   return value;
 }
 
-function int(value: unknown, path: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value)) throw corrupt(path, 'expected an integer');
+function int(value: unknown, path: string, field?: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value))
+    throw corrupt(at(path, field), 'expected an integer');
   return value;
 }
 
-function bigint(value: unknown, path: string): bigint {
-  if (typeof value !== 'bigint') throw corrupt(path, 'expected a 64-bit integer');
+function bigint(value: unknown, path: string, field?: string): bigint {
+  if (typeof value !== 'bigint') throw corrupt(at(path, field), 'expected a 64-bit integer');
   return value;
 }
 
-function rules(value: unknown, path: string): MatchedRule[] | undefined {
+function rules(value: unknown, path: string, field: string): MatchedRule[] | undefined {
   if (value === null) return undefined;
-  return list(value, path).map((r, i) =>
-    checkShape<MatchedRule>(r, MATCHED_RULE_SHAPE, `${path}[${i}]`, FORMAT),
+  return list(value, path, field).map((r, i) =>
+    checkShape<MatchedRule>(r, MATCHED_RULE_SHAPE, `${at(path, field)}[${i}]`, FORMAT),
   );
 }
 
-function imageTags(value: unknown, path: string): ImageTagTimes[] | undefined {
+function imageTags(value: unknown, path: string, field: string): ImageTagTimes[] | undefined {
   if (value === null) return undefined;
-  const flat = list(value, path);
-  if (flat.length % 3 !== 0) throw corrupt(path, 'expected (tag, first seen, last seen) triples');
+  const flat = list(value, path, field);
+  if (flat.length % 3 !== 0) throw corrupt(at(path, field), 'expected (tag, first seen, last seen) triples');
   const out: ImageTagTimes[] = [];
   for (let i = 0; i < flat.length; i += 3) {
-    out.push({
-      tag: string(flat[i], `${path}[${i}]`),
-      firstSeen: bigint(flat[i + 1], `${path}[${i + 1}]`),
-      lastSeen: bigint(flat[i + 2], `${path}[${i + 2}]`),
-    });
+    const tag = flat[i];
+    const firstSeen = flat[i + 1];
+    const lastSeen = flat[i + 2];
+    if (typeof tag !== 'string' || typeof firstSeen !== 'bigint' || typeof lastSeen !== 'bigint') {
+      throw corrupt(`${at(path, field)}[${i}]`, 'expected a (string, 64-bit, 64-bit) triple');
+    }
+    out.push({ tag, firstSeen, lastSeen });
   }
   return out;
 }

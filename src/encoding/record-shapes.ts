@@ -184,33 +184,42 @@ export const MATCHED_RULE_SHAPE: Shape = {
  * required keys present; `undefined` values allowed for optional keys) and returns it typed.
  * @throws {CorruptInputError} naming the first offending field.
  */
-export function checkShape<T>(value: unknown, shape: Shape, path: string, format: string): T {
+export function checkShape<T>(value: unknown, shape: Shape, path: string, format: string, field?: string): T {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new CorruptInputError(`${format} ${path}: expected a ${shape.name} record`);
+    throw new CorruptInputError(`${format} ${where(path, field)}: expected a ${shape.name} record`);
   }
   const record = value as Record<string, unknown>;
-  for (const key of Object.keys(record)) {
+  // for-in walks the own keys of these plain records without building a key array.
+  for (const key in record) {
+    if (!Object.hasOwn(record, key)) continue;
     const type = shape.fields[key];
-    const field = `${path}.${key}`;
-    if (type === undefined) throw new CorruptInputError(`${format} ${field}: unknown ${shape.name} field`);
+    if (type === undefined)
+      throw new CorruptInputError(`${format} ${where(path, field, key)}: unknown ${shape.name} field`);
     const v = record[key];
     if (v === undefined) continue;
     if (typeof type === 'object') {
-      checkShape(v, type, field, format);
+      checkShape(v, type, where(path, field), format, key);
     } else if (type === 'stringMap') {
-      checkStringMap(v, field, format);
+      checkStringMap(v, where(path, field, key), format);
     } else if (type === 'strings') {
       if (!Array.isArray(v) || !v.every((s) => typeof s === 'string')) {
-        throw new CorruptInputError(`${format} ${field}: expected a list of strings`);
+        throw new CorruptInputError(`${format} ${where(path, field, key)}: expected a list of strings`);
       }
     } else if (typeof v !== type || (type === 'number' && !Number.isFinite(v))) {
-      throw new CorruptInputError(`${format} ${field}: expected a ${type}`);
+      throw new CorruptInputError(`${format} ${where(path, field, key)}: expected a ${type}`);
     }
   }
   for (const key of shape.required ?? []) {
-    if (record[key] === undefined) throw new CorruptInputError(`${format} ${path}.${key}: missing`);
+    if (record[key] === undefined)
+      throw new CorruptInputError(`${format} ${where(path, field, key)}: missing`);
   }
   return value as T;
+}
+
+// Paths are only put together for an error message: a large dump has millions of fields.
+function where(path: string, field: string | undefined, key?: string): string {
+  const base = field === undefined ? path : `${path}.${field}`;
+  return key === undefined ? base : `${base}.${key}`;
 }
 
 function checkStringMap(value: unknown, path: string, format: string): void {

@@ -1019,7 +1019,9 @@ describe('decodeDump', () => {
 
   it('rejects unknown and output-only formats, listing the supported ones', () => {
     expect(() => decodeDump('{}', { format: 'yaml' })).toThrow(UnsupportedFormatError);
-    expect(() => decodeDump('{}', { format: 'yaml' })).toThrow(/supported: json, protobuf, msgpack, dot, profile/);
+    expect(() => decodeDump('{}', { format: 'yaml' })).toThrow(
+      /supported: json, protobuf, msgpack, dot, profile/,
+    );
     expect(() => decodeDump('{}', { format: 'dot' })).toThrow(/output only/);
     expect(() => decodeDump('')).toThrow(/cannot detect/);
     try {
