@@ -68,7 +68,8 @@ function makeProcess(
   };
 }
 
-type EventOf<T extends EventType> = Extract<ActivityEvent, { type: T }>;
+/** The event of one `type`, for {@link event}. */
+export type EventOf<T extends EventType> = Extract<ActivityEvent, { type: T }>;
 
 /**
  * Builds an event of a type for a process context: `event('open', proc, { file: { path: '/etc/hosts' } })`.

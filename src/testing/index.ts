@@ -4,4 +4,10 @@
  *
  * @packageDocumentation
  */
-export { type BuildLineageOptions, buildLineage, event, type LineageStep } from './event-builders.js';
+export {
+  type BuildLineageOptions,
+  buildLineage,
+  type EventOf,
+  event,
+  type LineageStep,
+} from './event-builders.js';

@@ -36,7 +36,7 @@ function sameName(name: string, text: string, start: number, end: number): boole
 export class FileNode {
   /** The component; may be a pattern such as `sess-*`. */
   readonly name: string;
-  /** {@link nameHash} of the name, the sort key among siblings. */
+  /** Hash of the name, the sort key among siblings. */
   readonly hash: number;
   /** How this node entered the tree. */
   generationType: GenerationType;

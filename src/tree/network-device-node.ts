@@ -43,7 +43,7 @@ export class FlowNode {
 /** The flows of a process on one network device. */
 export class NetworkDeviceNode {
   matchedRules: MatchedRule[] | undefined = undefined;
-  /** Flows keyed by {@link flowKey}. */
+  /** Flows keyed by their 5-tuple. */
   readonly flows = new Map<string, FlowNode>();
   readonly device: NetworkDevice;
 
