@@ -1,6 +1,6 @@
 import type { ActivityDump } from '../dump/activity-dump.js';
+import { readDumpFile } from '../encoding/read-dump-file.js';
 import { type Command, parseCommandArgs } from './command.js';
-import { readDumpFile } from './read-dump-file.js';
 import { UsageError } from './usage-error.js';
 
 /** What `inspect` reports about a dump. */
@@ -85,7 +85,7 @@ export const inspectCommand: Command = {
       options: { json: { type: 'boolean' }, format: { type: 'string' } },
     });
     if (positionals.length !== 1) throw new UsageError('expected exactly one dump file');
-    const summary = summarizeDump(await readDumpFile(positionals[0]!, values.format));
+    const summary = summarizeDump(await readDumpFile(positionals[0]!, { format: values.format }));
     io.stdout(values.json === true ? `${JSON.stringify(summary, null, 2)}\n` : formatSummary(summary));
     return 0;
   },

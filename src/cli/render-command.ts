@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { encodeDot } from '../encoding/dot-encoder.js';
+import { readDumpFile } from '../encoding/read-dump-file.js';
 import { type Command, parseCommandArgs } from './command.js';
-import { readDumpFile } from './read-dump-file.js';
 import { UsageError } from './usage-error.js';
 
 /** What `render` needs of `@viz-js/viz`. */
@@ -59,7 +59,7 @@ export function createRenderCommand(load: VizLoader = loadViz): Command {
         io.stderr(`activity-dump render: ${VIZ_MISSING}`);
         return 1;
       }
-      const dump = await readDumpFile(positionals[0]!, values.format);
+      const dump = await readDumpFile(positionals[0]!, { format: values.format });
       const dot = encodeDot(dump);
       if (viz === undefined) {
         await writeFile(output, dot);

@@ -1,6 +1,6 @@
+import { readDumpFile } from '../encoding/read-dump-file.js';
 import { renderTreeDebug } from '../tree/render-debug.js';
 import { type Command, parseCommandArgs } from './command.js';
-import { readDumpFile } from './read-dump-file.js';
 import { UsageError } from './usage-error.js';
 
 /** `activity-dump tree <file>`: prints the agent's debug rendering of a dump's activity tree. */
@@ -22,7 +22,7 @@ export const treeCommand: Command = {
       options: { format: { type: 'string' } },
     });
     if (positionals.length !== 1) throw new UsageError('expected exactly one dump file');
-    const dump = await readDumpFile(positionals[0]!, values.format);
+    const dump = await readDumpFile(positionals[0]!, { format: values.format });
     const text = renderTreeDebug(dump.tree);
     io.stdout(text === '' ? '(empty tree)\n' : `${text}\n`);
     return 0;

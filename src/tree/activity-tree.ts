@@ -616,24 +616,23 @@ export class ActivityTree {
     if (top > from) {
       const topEntry = this.entry(top);
       if ((topEntry.isExecExec !== true || !moved.isExecExec) && this.matches(moved, topEntry)) {
-        this.moveUnderChain(oldParent, childIndex, newParent, from, from, generationType);
+        this.moveUnderChain(oldChildren, childIndex, newParent, from, from, generationType);
         return this.insertBranch(moved, top - 1, from, generationType, false) ?? moved;
       }
     }
-    this.moveUnderChain(oldParent, childIndex, newParent, from, top, generationType);
+    this.moveUnderChain(oldChildren, childIndex, newParent, from, top, generationType);
     return match;
   }
 
   // Creates the chain branch[top .. from + 1] under `newParent` and moves the child there.
   private moveUnderChain(
-    oldParent: ProcessNode | undefined,
+    oldChildren: ProcessNode[],
     childIndex: number,
     newParent: ProcessNode | undefined,
     from: number,
     top: number,
     generationType: GenerationType,
   ): void {
-    const oldChildren = this.childrenOf(oldParent);
     const moved = oldChildren[childIndex]!;
     let chainRoot: ProcessNode | undefined;
     let chainLeaf: ProcessNode | undefined;
