@@ -51,3 +51,37 @@ export class InputTooLargeError extends ActivityDumpError {
     this.limit = limit;
   }
 }
+
+/** A dump is already running for the container or cgroup a new dump was asked for. */
+export class DumpAlreadyRunningError extends ActivityDumpError {
+  override readonly code = 'AD_ERR_DUMP_ALREADY_RUNNING';
+  override name = 'DumpAlreadyRunningError';
+}
+
+/** No active dump matches what a stop request named. */
+export class DumpNotFoundError extends ActivityDumpError {
+  override readonly code = 'AD_ERR_DUMP_NOT_FOUND';
+  override name = 'DumpNotFoundError';
+}
+
+/** Every tracing slot is taken: a new dump cannot start until one ends. */
+export class CapacityReachedError extends ActivityDumpError {
+  override readonly code = 'AD_ERR_CAPACITY_REACHED';
+  override name = 'CapacityReachedError';
+  /** Dumps traced when the start was refused. */
+  readonly active: number;
+  /** The configured maximum (`tracedCgroupsCount`). */
+  readonly max: number;
+
+  constructor(active: number, max: number) {
+    super(`activity dump capacity reached (${active}/${max})`);
+    this.active = active;
+    this.max = max;
+  }
+}
+
+/** The manager was closed; it accepts no more events or dumps. */
+export class ManagerClosedError extends ActivityDumpError {
+  override readonly code = 'AD_ERR_MANAGER_CLOSED';
+  override name = 'ManagerClosedError';
+}

@@ -4,8 +4,23 @@
  *
  * @packageDocumentation
  */
-export { ActivityDump, type ActivityDumpInit } from './dump/activity-dump.js';
+export { type Clock, systemClock, type TimerHandle } from './clock.js';
+export {
+  ActivityDump,
+  type ActivityDumpInit,
+  type DumpInsertOutcome,
+  type DumpState,
+  type FinalizeOptions,
+} from './dump/activity-dump.js';
 export { type DumpMetadata, emptyMetadata } from './dump/dump-metadata.js';
+export {
+  createLoadConfig,
+  type LoadConfig,
+  type LoadConfigInit,
+  normalizeEventTypes,
+  withTimeout,
+} from './dump/load-config.js';
+export { ANY_TAG, WorkloadSelector } from './dump/workload-selector.js';
 export { type DecodeOptions, decodeDump } from './encoding/decode-dump.js';
 export { DEFAULT_DECODE_LIMITS, type DecodeLimits } from './encoding/decode-limits.js';
 export {
@@ -26,10 +41,14 @@ export {
 } from './encoding/transcode.js';
 export {
   ActivityDumpError,
+  CapacityReachedError,
   CorruptInputError,
+  DumpAlreadyRunningError,
+  DumpNotFoundError,
   EventParseError,
   InputTooLargeError,
   InvalidArgumentError,
+  ManagerClosedError,
   UnsupportedFormatError,
 } from './errors.js';
 export {
@@ -60,6 +79,66 @@ export { parseCwsEvent } from './events/cws-json.js';
 export { type FileInfo, HashState } from './events/file-info.js';
 export type { MatchedRule } from './events/matched-rule.js';
 export type { Credentials, ProcessContext, ProcessInfo } from './events/process.js';
+export { type LogFn, type Logger, silentLogger } from './logger.js';
+export {
+  ActivityDumpManager,
+  type DumpAccounting,
+  EVENT_REJECTIONS,
+  type EventOutcome,
+  type EventRejection,
+  type PeriodicTaskName,
+  type StartDumpParams,
+  type StopDumpParams,
+} from './manager/activity-dump-manager.js';
+export {
+  ABSOLUTE_MIN_DUMP_TIMEOUT,
+  EVENT_TYPE_REDUCTION_ORDER,
+  type LoadControllerSettings,
+  type LoadReduction,
+  nextPartialLoadConfig,
+  type PartialLoadConfig,
+} from './manager/load-controller.js';
+export {
+  DUMP_DROP_REASONS,
+  type DumpDropReason,
+  type DumpEnd,
+  type DumpOrigin,
+  type ManagerEvents,
+} from './manager/manager-events.js';
+export {
+  type ActivityDumpManagerOptions,
+  contextTags,
+  DEFAULT_LOCAL_STORAGE_DIRECTORY,
+  DUMP_LIMITER_CAPACITY,
+  DUMP_SOURCE,
+  type DumpTreeOptions,
+  MAX_TRACED_CGROUPS_COUNT,
+  MIN_MAX_DUMP_SIZE_KIB,
+  type RecorderMetadata,
+} from './manager/manager-options.js';
+export type { ProcessSnapshotter, SnapshotEvents } from './manager/process-snapshotter.js';
+export type { SecurityProfileProvider, SilentWorkload } from './manager/security-profile-provider.js';
+export type { TagsResolver } from './manager/tags-resolver.js';
+export {
+  ADMISSION_REJECTIONS,
+  type AdmissionListener,
+  type AdmissionRejection,
+  InMemoryWorkloadAdmission,
+  type InMemoryWorkloadAdmissionOptions,
+  type WorkloadAdmission,
+} from './manager/workload-admission.js';
+export type { WorkloadRef } from './manager/workload-ref.js';
+export { METRIC_NAMES, type Metrics, noopMetrics } from './metrics.js';
+export type { DumpPersister, PersistOutcome } from './storage/dump-persister.js';
+export { MemoryStorage, type MemoryStorageOptions, type StoredDump } from './storage/memory-storage.js';
+export {
+  parseStorageFormat,
+  parseStorageRequests,
+  STORAGE_TYPES,
+  type StorageRequest,
+  type StorageRequestParams,
+  type StorageType,
+} from './storage/storage-request.js';
 export {
   ActivityTree,
   type ActivityTreeOptions,

@@ -1,9 +1,10 @@
 /**
  * Helpers for testing code that uses `activity-dump`: build realistic events without a
- * collector.
+ * collector, run the manager on fake timers, keep persisted dumps and metrics in memory.
  *
  * @packageDocumentation
  */
+export { MemoryStorage, type MemoryStorageOptions, type StoredDump } from '../storage/memory-storage.js';
 export {
   type BuildLineageOptions,
   buildLineage,
@@ -11,3 +12,5 @@ export {
   event,
   type LineageStep,
 } from './event-builders.js';
+export { clockFromFakeTimers, type FakeTimersClock } from './fake-clock.js';
+export { type RecordedMetric, RecordingMetrics } from './recording-metrics.js';

@@ -1,5 +1,6 @@
 import { ActivityDump } from '../../dump/activity-dump.js';
 import type { DumpMetadata } from '../../dump/dump-metadata.js';
+import { tagValue } from '../../dump/tags.js';
 import { InvalidArgumentError } from '../../errors.js';
 import type { ActivityTree } from '../../tree/activity-tree.js';
 import type { DecodeLimits } from '../decode-limits.js';
@@ -49,15 +50,6 @@ export interface ProfileEncodeOptions {
 
 /** The agent's error when a dump has no `image_name` tag to build its selector from. */
 export const NO_SELECTOR_MESSAGE = "can't get dump selector, tags shouldn't be resolved yet";
-
-/** The value of the first `name:value` tag with this name (`""` when there is none). */
-function tagValue(tags: readonly string[], name: string): string {
-  for (const tag of tags) {
-    const colon = tag.indexOf(':');
-    if (colon >= 0 && tag.slice(0, colon) === name) return tag.slice(colon + 1);
-  }
-  return '';
-}
 
 function hasTag(tags: readonly string[], name: string): boolean {
   const prefix = `${name}:`;

@@ -1,0 +1,27 @@
+import type { ActivityDump } from '../dump/activity-dump.js';
+import type { StorageRequest } from './storage-request.js';
+
+/** How one storage request of a dump ended. */
+export type PersistOutcome =
+  | {
+      readonly request: StorageRequest;
+      readonly ok: true;
+      /** Bytes written or sent (after compression). */
+      readonly size: number;
+      /** Where the bytes went: a file path, a URL, a key. */
+      readonly location: string;
+    }
+  | {
+      readonly request: StorageRequest;
+      readonly ok: false;
+      readonly error: Error;
+    };
+
+/**
+ * What the manager persists ended dumps through. It returns one outcome per storage request of
+ * the dump, and reports a request done only once its bytes are stored.
+ */
+export interface DumpPersister {
+  /** Persists `dump` for each of its `storageRequests`. */
+  persist(dump: ActivityDump): Promise<readonly PersistOutcome[]>;
+}
