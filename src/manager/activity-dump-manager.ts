@@ -462,7 +462,7 @@ export class ActivityDumpManager extends EventEmitter<ManagerEvents> {
 
   private adoptTracedWorkload(workload: string, cookie: bigint, config: LoadConfig): boolean {
     if (this.closing !== undefined || this.byWorkload.has(workload)) return false;
-    if (this.active.length >= this.options.tracedCgroupsCount) return false;
+    if (this.active.length >= this.admission.capacity) return false;
     const ref: WorkloadRef = workload.startsWith(CGROUP_PREFIX)
       ? { containerId: '', cgroupId: workload.slice(CGROUP_PREFIX.length) }
       : { containerId: workload, cgroupId: '' };
@@ -502,7 +502,7 @@ export class ActivityDumpManager extends EventEmitter<ManagerEvents> {
       throw new DumpAlreadyRunningError(`dump for cgroup ${ref.cgroupId} already running`);
     }
     const workload = workloadKey(ref);
-    const max = this.options.tracedCgroupsCount;
+    const max = this.admission.capacity;
     const config = this.defaultLoadConfig(this.clock.now(), 0, init.timeout);
     const cookie = randomCookie();
     if (this.active.length >= max || !this.admission.reserve(workload, cookie, config)) {
@@ -679,16 +679,14 @@ export class ActivityDumpManager extends EventEmitter<ManagerEvents> {
       this.metrics.gauge(METRIC_NAMES.sizeInMemory, size, [`dump_index:${index}`]);
       if (size >= this.options.maxDumpSizeBytes) overweight.push(entry);
     });
-    for (const entry of overweight) {
-      try {
-        this.split(entry, now);
-      } catch (error) {
-        this.reportError(asError(error), 'load controller could not split a dump');
-        if (this.isActive(entry)) void this.end(entry, now);
-      }
-    }
+    for (const entry of overweight) this.split(entry, now);
   }
 
+  /**
+   * Ends an overweight dump without freeing its slot and continues it in a new dump under the
+   * same cookie. The ended dump is persisted whatever happens to its continuation; a
+   * continuation that cannot start frees the slot.
+   */
   private split(entry: ActiveEntry, now: number): void {
     const previous = entry.dump;
     const next = nextPartialLoadConfig(previous.loadConfig!, now, {
@@ -703,18 +701,25 @@ export class ActivityDumpManager extends EventEmitter<ManagerEvents> {
     const tags = [...previous.tags]; // before finalize adds the context tags
     this.unregister(entry);
     this.finalizeDump(previous, now, false);
-    this.admission.update(previous.cookie, next.config);
-    const partial = this.begin(entry.ref, entry.workload, previous.cookie, next.config, {
-      origin: 'split',
-      storageRequests: previous.storageRequests,
-      differentiateArgs: previous.tree.differentiateArgs,
-      tags,
-      countedByLimiter: previous.countedByLimiter,
-    });
-    for (const reduction of next.reductions) {
-      this.metrics.count(METRIC_NAMES.loadControllerTriggered, 1, reductionTags(reduction));
+    try {
+      this.admission.update(previous.cookie, next.config);
+      const partial = this.begin(entry.ref, entry.workload, previous.cookie, next.config, {
+        origin: 'split',
+        storageRequests: previous.storageRequests,
+        differentiateArgs: previous.tree.differentiateArgs,
+        tags,
+        countedByLimiter: previous.countedByLimiter,
+      });
+      for (const reduction of next.reductions) {
+        this.metrics.count(METRIC_NAMES.loadControllerTriggered, 1, reductionTags(reduction));
+      }
+      this.notify('dump:split', previous, partial, next.reductions);
+    } catch (error) {
+      const partial = this.byCookie.get(previous.cookie);
+      if (partial !== undefined) void this.end(partial, now);
+      this.admission.release(entry.workload, previous.cookie);
+      this.reportError(asError(error), "load controller couldn't continue a split dump");
     }
-    this.notify('dump:split', previous, partial, next.reductions);
     void this.conclude(previous);
   }
 
@@ -772,7 +777,7 @@ export class ActivityDumpManager extends EventEmitter<ManagerEvents> {
   private async handleSilentWorkloads(): Promise<void> {
     const provider = this.profiles;
     if (provider === undefined || this.closing !== undefined) return;
-    const max = this.options.tracedCgroupsCount;
+    const max = this.admission.capacity;
     if (this.clock.now() - this.lastStoppedDumpTime < this.options.silentWorkloadsDelay) return;
     if (this.active.length >= max) return;
     const silent = await provider.fetchSilentWorkloads();

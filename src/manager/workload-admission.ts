@@ -64,11 +64,13 @@ export interface WorkloadAdmission {
   sweep(now: number): void;
   /** Workloads holding a slot. */
   readonly tracedCount: number;
+  /** Most workloads traced at once; the manager never has more active dumps. */
+  readonly capacity: number;
 }
 
 /** Options of {@link InMemoryWorkloadAdmission}. */
 export interface InMemoryWorkloadAdmissionOptions {
-  /** Most workloads traced at once. */
+  /** Most workloads traced at once (the manager's default uses `tracedCgroupsCount`, at most 128; yours may hold more). */
   capacity: number;
   /**
    * The config a workload gets when the admission starts tracing it, for a start time: the
@@ -108,7 +110,7 @@ const RATE_WINDOW_MS = 1000;
  * second); the rate limiter allows `rate` events per one-second window.
  */
 export class InMemoryWorkloadAdmission implements WorkloadAdmission {
-  private readonly capacity: number;
+  readonly capacity: number;
   private readonly defaultConfig: (now: number) => LoadConfig;
   private readonly autoStart: boolean;
   private readonly canAutoStart: (workload: string) => boolean;
