@@ -203,6 +203,24 @@ function count(value: number | undefined, fallback: number, name: string): numbe
   return v;
 }
 
+function list<T>(value: readonly T[] | undefined, fallback: readonly T[], name: string): readonly T[] {
+  const v = value ?? fallback;
+  if (!Array.isArray(v)) throw new InvalidArgumentError(`${name} must be an array, got ${typeof v}`);
+  return v;
+}
+
+function flag(value: boolean | undefined, fallback: boolean, name: string): boolean {
+  const v = value ?? fallback;
+  if (typeof v !== 'boolean') throw new InvalidArgumentError(`${name} must be a boolean, got ${typeof v}`);
+  return v;
+}
+
+function text(value: string | undefined, fallback: string, name: string): string {
+  const v = value ?? fallback;
+  if (typeof v !== 'string') throw new InvalidArgumentError(`${name} must be a string, got ${typeof v}`);
+  return v;
+}
+
 const ARCHES: Readonly<Record<string, string>> = { x64: 'x64', arm64: 'arm64', ia32: 'ia32' };
 
 function defaultHostname(): string {
@@ -238,7 +256,7 @@ export function resolveManagerOptions(options: ActivityDumpManagerOptions): Reso
     throw new InvalidArgumentError('ActivityDumpManager needs a storage with a persist method');
   }
   const rateLimit = count(options.rateLimit, 500, 'rateLimit');
-  const denyList = (options.workloadDenyList ?? []).map((entry) => {
+  const denyList = list(options.workloadDenyList, [], 'workloadDenyList').map((entry) => {
     if (typeof entry !== 'string' || entry === '') {
       throw new InvalidArgumentError(
         `invalid workload selector in workloadDenyList: ${JSON.stringify(entry)} (an image name is needed)`,
@@ -246,14 +264,20 @@ export function resolveManagerOptions(options: ActivityDumpManagerOptions): Reso
     }
     return new WorkloadSelector(entry, ANY_TAG);
   });
-  const localDirectory = options.localStorage?.outputDirectory ?? DEFAULT_LOCAL_STORAGE_DIRECTORY;
-  const remoteEnabled = options.remoteStorage?.enabled === true;
+  const local = options.localStorage;
+  const remote = options.remoteStorage;
+  const localDirectory = text(
+    local?.outputDirectory,
+    DEFAULT_LOCAL_STORAGE_DIRECTORY,
+    'localStorage.outputDirectory',
+  );
+  const remoteEnabled = flag(remote?.enabled, false, 'remoteStorage.enabled');
   const storageRequests = parseStorageRequests({
     localStorageDirectory: localDirectory,
-    localStorageFormats: options.localStorage?.formats ?? ['profile'],
-    localStorageCompression: options.localStorage?.compression ?? false,
-    remoteStorageFormats: remoteEnabled ? (options.remoteStorage?.formats ?? ['protobuf']) : [],
-    remoteStorageCompression: options.remoteStorage?.compression ?? true,
+    localStorageFormats: list(local?.formats, ['profile'], 'localStorage.formats'),
+    localStorageCompression: flag(local?.compression, false, 'localStorage.compression'),
+    remoteStorageFormats: remoteEnabled ? list(remote?.formats, ['protobuf'], 'remoteStorage.formats') : [],
+    remoteStorageCompression: flag(remote?.compression, true, 'remoteStorage.compression'),
   });
   const minRate = options.loadController?.minRate ?? rateLimit / 10;
   if (typeof minRate !== 'number' || !Number.isFinite(minRate) || minRate < 0) {
@@ -261,7 +285,9 @@ export function resolveManagerOptions(options: ActivityDumpManagerOptions): Reso
       `loadController.minRate must be a finite number >= 0, got ${String(minRate)}`,
     );
   }
-  const hostname = options.hostname ?? defaultHostname();
+  const hostname = text(options.hostname, defaultHostname(), 'hostname');
+  const tags = list(options.tags, [], 'tags');
+  for (const tag of tags) if (typeof tag !== 'string') throw new InvalidArgumentError('tags must be strings');
   return {
     cleanupPeriod: duration(options.cleanupPeriod, 30_000, 'cleanupPeriod'),
     tagsResolutionPeriod: duration(options.tagsResolutionPeriod, 60_000, 'tagsResolutionPeriod'),
@@ -280,16 +306,22 @@ export function resolveManagerOptions(options: ActivityDumpManagerOptions): Reso
     cgroupWaitListTimeout: duration(options.cgroupWaitListTimeout, 4_500_000, 'cgroupWaitListTimeout'),
     maxDumpsPerWorkload: count(options.maxDumpsPerWorkload, 25, 'maxDumpsPerWorkload'),
     denyList,
-    differentiateArgs: options.differentiateArgs ?? false,
-    tracedEventTypes: normalizeEventTypes(options.tracedEventTypes ?? ['exec', 'open', 'dns', 'imds']),
+    differentiateArgs: flag(options.differentiateArgs, false, 'differentiateArgs'),
+    tracedEventTypes: normalizeEventTypes(
+      list(options.tracedEventTypes, ['exec', 'open', 'dns', 'imds'], 'tracedEventTypes'),
+    ),
     localStorageDirectory: localDirectory,
     storageRequests,
-    reductions: options.loadController?.reductions ?? true,
+    reductions: flag(options.loadController?.reductions, true, 'loadController.reductions'),
     minRate,
-    traceHostProcesses: options.traceHostProcesses ?? false,
-    requireWorkloadSelector: options.requireWorkloadSelector ?? options.tagsResolver !== undefined,
+    traceHostProcesses: flag(options.traceHostProcesses, false, 'traceHostProcesses'),
+    requireWorkloadSelector: flag(
+      options.requireWorkloadSelector,
+      options.tagsResolver !== undefined,
+      'requireWorkloadSelector',
+    ),
     hostname,
-    contextTags: contextTags(hostname, options.tags ?? []),
+    contextTags: contextTags(hostname, tags),
     metadata: {
       agentVersion: options.metadata?.agentVersion ?? '',
       agentCommit: options.metadata?.agentCommit ?? '',

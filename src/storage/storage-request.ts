@@ -1,4 +1,5 @@
 import { type DumpFormat, parseDumpFormat } from '../encoding/dump-format.js';
+import { UnsupportedFormatError } from '../errors.js';
 
 /** Where a dump goes: a local directory, or a remote intake. */
 export type StorageType = 'local_storage' | 'remote_storage';
@@ -35,6 +36,8 @@ export interface StorageRequestParams {
  * @throws {UnsupportedFormatError} for an unknown name.
  */
 export function parseStorageFormat(name: string): DumpFormat {
+  if (typeof name !== 'string')
+    throw new UnsupportedFormatError(`a storage format is a name, got ${typeof name}`);
   return parseDumpFormat(name.startsWith('.') ? name.slice(1) : name);
 }
 
