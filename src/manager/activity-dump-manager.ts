@@ -106,7 +106,7 @@ export interface DumpAccounting {
   dropped: Record<DumpDropReason, number>;
   droppedTotal: number;
   active: number;
-  /** Ended dumps whose persist is in flight. */
+  /** Ended dumps not persisted or dropped yet (their persist is in flight). */
   persisting: number;
 }
 
@@ -187,6 +187,8 @@ export class ActivityDumpManager extends EventEmitter<ManagerEvents> {
   private readonly limiter = new LruCounter(DUMP_LIMITER_CAPACITY);
   private readonly tasks: Record<PeriodicTaskName, PeriodicTask>;
   private readonly persisting = new Set<Promise<DumpEnd>>();
+  // Dumps off the active list and not yet persisted or dropped: each dump is counted in one place.
+  private readonly ending = new Set<ActivityDump>();
   private snapshotQueue: Promise<void> = Promise.resolve();
   private lastStoppedDumpTime = 0;
   private readonly rejected = zeroCounts(EVENT_REJECTIONS);
@@ -415,7 +417,7 @@ export class ActivityDumpManager extends EventEmitter<ManagerEvents> {
       dropped: { ...this.dropped },
       droppedTotal: this.counts.droppedTotal,
       active: this.active.length,
-      persisting: this.persisting.size,
+      persisting: this.ending.size,
     };
   }
 
@@ -585,6 +587,7 @@ export class ActivityDumpManager extends EventEmitter<ManagerEvents> {
   /** Ends an active dump for good: frees its slot, finalizes it, then persists or drops it. */
   private end(entry: ActiveEntry, now: number, dropReason?: DumpDropReason): Promise<DumpEnd> {
     this.unregister(entry);
+    this.ending.add(entry.dump);
     this.admission.release(entry.workload, entry.dump.cookie);
     this.finalizeDump(entry.dump, now, true);
     return this.conclude(entry.dump, dropReason);
@@ -615,6 +618,7 @@ export class ActivityDumpManager extends EventEmitter<ManagerEvents> {
   }
 
   private drop(dump: ActivityDump, reason: DumpDropReason, outcomes: readonly PersistOutcome[]): DumpEnd {
+    this.ending.delete(dump);
     this.dropped[reason]++;
     this.counts.droppedTotal++;
     if (reason === 'empty') this.emptyDropped++;
@@ -653,6 +657,7 @@ export class ActivityDumpManager extends EventEmitter<ManagerEvents> {
       }
     }
     if (!persisted) return this.drop(dump, 'persist_failed', outcomes);
+    this.ending.delete(dump);
     this.counts.persisted++;
     this.notify('dump:persisted', dump, outcomes);
     return { dump, status: 'persisted', outcomes };
@@ -700,6 +705,7 @@ export class ActivityDumpManager extends EventEmitter<ManagerEvents> {
     }
     const tags = [...previous.tags]; // before finalize adds the context tags
     this.unregister(entry);
+    this.ending.add(previous);
     this.finalizeDump(previous, now, false);
     try {
       this.admission.update(previous.cookie, next.config);
