@@ -1,7 +1,12 @@
 import { InvalidArgumentError } from '../errors.js';
 import type { ActivityEvent } from '../events/activity-event.js';
 import type { StorageRequest } from '../storage/storage-request.js';
-import { ActivityTree, type ActivityTreeOptions, type InsertOutcome } from '../tree/activity-tree.js';
+import {
+  ActivityTree,
+  type ActivityTreeOptions,
+  type InsertOptions,
+  type InsertOutcome,
+} from '../tree/activity-tree.js';
 import { GenerationType } from '../tree/generation-type.js';
 import type { DumpMetadata } from './dump-metadata.js';
 import type { LoadConfig } from './load-config.js';
@@ -64,6 +69,11 @@ export interface FinalizeOptions {
 }
 
 const NS_PER_MS = 1_000_000n;
+
+// One options object per generation type, so the insert path allocates none.
+const INSERT_OPTIONS: readonly InsertOptions[] = [0, 1, 2, 3, 4].map((generationType) =>
+  Object.freeze({ generationType }),
+);
 
 /**
  * One activity dump: who recorded it (host, service, source, tags), its metadata, the activity
@@ -167,7 +177,7 @@ export class ActivityDump {
    */
   insert(event: ActivityEvent, generationType: GenerationType = GenerationType.Runtime): DumpInsertOutcome {
     if (this.currentState !== 'running' || this.finalized) return 'not_running';
-    const outcome = this.tree.insertWithOutcome(event, { generationType });
+    const outcome = this.tree.insertWithOutcome(event, INSERT_OPTIONS[generationType] ?? { generationType });
     if (outcome === 'added' && this.tree.approximateSize() >= this.maxSize) this.pause();
     return outcome;
   }
