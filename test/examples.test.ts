@@ -67,6 +67,67 @@ describe('examples', () => {
     },
     TIMEOUT_MS,
   );
+
+  it(
+    'embed-manager.ts runs the manager on virtual time: deny list, user dump, pause and split, close',
+    async () => {
+      const out = await runExample('examples/embed-manager.ts');
+      // The event log, `[ 60 s] split      builder …` read as `60 s split builder …`.
+      const log = out
+        .split('\n')
+        .filter((l) => l.startsWith('['))
+        .map((l) => l.replace(/^\[ *(\d+) s\] (\S+) +/, '$1 s $2 '));
+      expect(log).toContain('0 s started storefront (19e5f8ef6e36), admission');
+      expect(log).toContain('0 s dropped debug-shell (d3b06e1f2a4c): deny_list');
+      expect(log).toContain('1 s started reports (8c1d2e3f4a5b), api');
+      expect(log).toContain(
+        '1 s refused startDump again: DumpAlreadyRunningError (AD_ERR_DUMP_ALREADY_RUNNING)',
+      );
+      expect(log).toContain('5 s paused builder (5b0e3c9d7a21): 102432 B, budget 102400 B');
+      expect(log).toContain('6 s events builder: 300 → 300 paused');
+      expect(log).toContain('7 s events debug-shell: 1 → 1 wait_list');
+      expect(log).toContain('20 s stopped reports (8c1d2e3f4a5b): persisted');
+      expect(log).toContain('20 s refused stopDump again: DumpNotFoundError (AD_ERR_DUMP_NOT_FOUND)');
+      expect(log).toContain('60 s started builder (5b0e3c9d7a21), split');
+      expect(log).toContain(
+        '60 s split builder (5b0e3c9d7a21): rate 500 → 375 events/s, time left 841 s → 630.75 s, stops tracing imds',
+      );
+      expect(log).toContain('61 s events builder: 23 → 22 added, 1 event_type');
+      expect(log).toContain('90 s closed 0 active dumps');
+      expect(out).toMatch(/^\[ 20 s\] persisted +reports \(8c1d2e3f4a5b\): json \d+ B$/m);
+      expect(out).toMatch(/^\[ 60 s\] persisted +builder \(5b0e3c9d7a21\): protobuf \d+ B, profile \d+ B$/m);
+
+      // One block per persisted dump, in the order they were persisted; names are random.
+      const persisted = [...out.matchAll(/^ {2}([\w-]+) \([0-9a-f]{12}\) {2}activity-dump-[A-Za-z]{10}$/gm)];
+      expect(persisted.map((m) => m[1])).toEqual(['reports', 'builder', 'storefront', 'builder']);
+      expect(out).toMatch(
+        /^ {4}tags {4}image_name:report-batch image_tag:7\.2 service:reports host:node-7 env:staging source:runtime-security-agent container_id:8c1d2e3f4a5b\w+$/m,
+      );
+      expect(out).toMatch(/^ {4}nodes {3}2 processes, 4 files, 1 dns names$/m);
+      expect(out).toMatch(/^ {4}stored {2}json \d+ B$/m);
+      expect(out.match(/^ {4}stored {2}protobuf \d+ B, profile \d+ B$/gm)).toHaveLength(3);
+
+      const accounting =
+        /^Accounting: started (\d+) = persisted (\d+) \+ dropped (\d+) \(deny_list 1\) \+ active (\d+) \+ persisting (\d+)$/m.exec(
+          out,
+        );
+      const [started, ...ends] = (accounting?.slice(1) ?? []).map(Number);
+      expect(started).toBe(5);
+      expect(ends).toEqual([4, 1, 0, 0]);
+
+      expect(out).toMatch(
+        /^ {2}persisted_dumps +7 {2}\(format:json 1, format:protobuf 3, format:profile 3\)$/m,
+      );
+      expect(out).toMatch(/^ {2}dropped_dumps +1 {2}\(reason:deny_list 1\)$/m);
+      expect(out).toMatch(/^ {2}workload_deny_list_hits +1$/m);
+      expect(out).toMatch(
+        /^ {2}load_controller_triggered +3 {2}\(reduction:rate 1, reduction:dump_timeout 1, reduction:traced_event_types 1\)$/m,
+      );
+      expect(out).toMatch(/^ {2}admission\.rejected +\d+ {2}\(.*reason:paused \d+.*reason:wait_list 1.*\)$/m);
+      expect(out).toMatch(/^ {2}active_dumps +0 {2}\(gauge\)$/m);
+    },
+    TIMEOUT_MS,
+  );
 });
 
 describe('bundled workload', () => {
