@@ -24,6 +24,7 @@ import {
   type StorageRequestParams,
 } from '../storage/storage-request.js';
 import { GenerationType } from '../tree/generation-type.js';
+import { guardLogger, guardMetrics } from './guarded-ports.js';
 import { type LoadReduction, nextPartialLoadConfig } from './load-controller.js';
 import { LruCounter } from './lru-counter.js';
 import type { DumpDropReason, DumpEnd, DumpOrigin, ManagerEvents } from './manager-events.js';
@@ -179,6 +180,7 @@ export class ActivityDumpManager extends EventEmitter<ManagerEvents> {
   private readonly profiles: SecurityProfileProvider | undefined;
   private readonly snapshotter: ProcessSnapshotter | undefined;
   private readonly metrics: Metrics;
+  private readonly hasMetrics: boolean;
   private readonly logger: Logger;
   private readonly active: ActiveEntry[] = [];
   private readonly byCookie = new Map<bigint, ActiveEntry>();
@@ -222,8 +224,11 @@ export class ActivityDumpManager extends EventEmitter<ManagerEvents> {
     this.tagsResolver = options.tagsResolver;
     this.profiles = options.securityProfileProvider;
     this.snapshotter = options.processSnapshotter;
-    this.metrics = options.metrics ?? noopMetrics;
-    this.logger = options.logger ?? silentLogger;
+    this.hasMetrics = options.metrics !== undefined && options.metrics !== noopMetrics;
+    this.logger = guardLogger(options.logger ?? silentLogger, (error) => this.emitError(asError(error)));
+    this.metrics = guardMetrics(options.metrics ?? noopMetrics, (error) =>
+      this.reportError(asError(error), 'metrics client failed'),
+    );
     const o = this.options;
     this.admission =
       options.admission ??
@@ -376,7 +381,7 @@ export class ActivityDumpManager extends EventEmitter<ManagerEvents> {
     return this.end(entry, this.clock.now());
   }
 
-  /** The active dumps (recording, paused, or stopped and not swept yet), oldest first. */
+  /** The active dumps (recording or paused), oldest first; a dump leaves the list as soon as it ends. */
   listDumps(): ActivityDump[] {
     return this.active.map((entry) => entry.dump);
   }
@@ -432,7 +437,7 @@ export class ActivityDumpManager extends EventEmitter<ManagerEvents> {
    * dump-drop and rejection counters since the last call. Runs every `statsPeriod`.
    */
   sendStats(): void {
-    if (this.metrics === noopMetrics) return;
+    if (!this.hasMetrics) return;
     for (const entry of this.active) this.sendTreeStats(entry.dump);
     const m = this.metrics;
     m.gauge(METRIC_NAMES.activeDumps, this.active.length);
@@ -507,8 +512,11 @@ export class ActivityDumpManager extends EventEmitter<ManagerEvents> {
     const max = this.admission.capacity;
     const config = this.defaultLoadConfig(this.clock.now(), 0, init.timeout);
     const cookie = randomCookie();
-    if (this.active.length >= max || !this.admission.reserve(workload, cookie, config)) {
-      throw new CapacityReachedError(this.active.length, max);
+    if (this.active.length >= max) throw new CapacityReachedError(this.active.length, max);
+    if (!this.admission.reserve(workload, cookie, config)) {
+      // A host admission may already trace the workload under a dump the manager never saw.
+      if (this.admission.tracedCount >= max) throw new CapacityReachedError(this.admission.tracedCount, max);
+      throw new DumpAlreadyRunningError(`the admission already traces workload ${workload || 'host'}`);
     }
     return this.begin(ref, workload, cookie, config, { origin, ...init });
   }
@@ -596,7 +604,7 @@ export class ActivityDumpManager extends EventEmitter<ManagerEvents> {
   private finalizeDump(dump: ActivityDump, now: number, releaseSpot: boolean): void {
     if (!dump.finalize({ releaseSpot, now, contextTags: this.options.contextTags })) return;
     this.lastStoppedDumpTime = now;
-    if (this.metrics !== noopMetrics) this.sendTreeStats(dump);
+    if (this.hasMetrics) this.sendTreeStats(dump);
     this.logger.info({ dump: dump.name, releaseSpot }, releaseSpot ? 'tracing stopped' : 'tracing paused');
     this.notify('dump:finalized', dump);
   }
@@ -893,19 +901,22 @@ export class ActivityDumpManager extends EventEmitter<ManagerEvents> {
     this.notify('error', error);
   }
 
+  /** The `error` event alone, for failures of the logger itself. */
+  private emitError(error: Error): void {
+    try {
+      this.emit('error', error);
+    } catch {
+      // An error listener that throws has nowhere left to report to.
+    }
+  }
+
   /** Emits an event; a throwing listener is logged and reported, never let into the manager's state. */
   private notify<E extends keyof ManagerEvents>(event: E, ...args: Parameters<ManagerEvents[E]>): void {
     try {
       (this.emit as (event: E, ...args: Parameters<ManagerEvents[E]>) => boolean)(event, ...args);
     } catch (error) {
       this.logger.error({ err: error, event }, 'an event listener threw');
-      if (event !== 'error') {
-        try {
-          this.emit('error', asError(error));
-        } catch {
-          // An error listener that throws has nowhere left to report to.
-        }
-      }
+      if (event !== 'error') this.emitError(asError(error));
     }
   }
 }

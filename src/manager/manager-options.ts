@@ -122,14 +122,18 @@ export interface ActivityDumpManagerOptions {
   tracedEventTypes?: readonly EventType[];
   /** Local copies of every dump. */
   localStorage?: {
-    /** Formats, case-insensitive. @default ['profile'] */
+    /**
+     * Formats, case-insensitive.
+     * @default ['profile'] (the agent's) with a tagsResolver; ['protobuf'] without one, since a
+     *   profile needs the image tags only a resolver provides
+     */
     formats?: readonly string[];
     /** @default '/opt/datadog-agent/run/runtime-security/profiles' */
     outputDirectory?: string;
     /** @default false */
     compression?: boolean;
   };
-  /** Remote copies of every dump the manager starts on its own. */
+  /** Remote copies of every dump, except those `startDump` was given their own storage for. */
   remoteStorage?: {
     /** @default false */
     enabled?: boolean;
@@ -274,7 +278,11 @@ export function resolveManagerOptions(options: ActivityDumpManagerOptions): Reso
   const remoteEnabled = flag(remote?.enabled, false, 'remoteStorage.enabled');
   const storageRequests = parseStorageRequests({
     localStorageDirectory: localDirectory,
-    localStorageFormats: list(local?.formats, ['profile'], 'localStorage.formats'),
+    localStorageFormats: list(
+      local?.formats,
+      options.tagsResolver === undefined ? ['protobuf'] : ['profile'],
+      'localStorage.formats',
+    ),
     localStorageCompression: flag(local?.compression, false, 'localStorage.compression'),
     remoteStorageFormats: remoteEnabled ? list(remote?.formats, ['protobuf'], 'remoteStorage.formats') : [],
     remoteStorageCompression: flag(remote?.compression, true, 'remoteStorage.compression'),

@@ -401,6 +401,36 @@ describe('events and options', () => {
     expect(h.manager.listDumps()).toHaveLength(1);
   });
 
+  it('keeps a throwing metrics client or logger out of its bookkeeping, and reports them', async () => {
+    const broken = () => {
+      throw new Error('statsd down');
+    };
+    const h = createHarness({
+      metrics: { count: broken, gauge: broken },
+      logger: { debug: broken, info: broken, warn: broken, error: broken },
+    });
+    h.manager.handleEvent(event('exec', containerProcess('a'), {}));
+    await expect(h.manager.stopDump({ containerId: 'a' })).resolves.toMatchObject({ status: 'persisted' });
+    await h.manager.close();
+    expect(h.manager.accounting()).toMatchObject({ started: 1, persisted: 1, persisting: 0 });
+    expect(h.seen.some(([kind, , message]) => kind === 'error' && message === 'statsd down')).toBe(true);
+  });
+
+  it('stores protobuf by default without a tags resolver, profile with one', () => {
+    const storage = new MemoryStorage();
+    const plain = new ActivityDumpManager({ storage });
+    expect(plain.startDump({ containerId: 'a' }).storageRequests.map((r) => r.format)).toEqual(['protobuf']);
+    const resolved = new ActivityDumpManager({ storage, tagsResolver: { resolve: () => [] } });
+    expect(resolved.startDump({ containerId: 'a' }).storageRequests).toEqual([
+      {
+        type: 'local_storage',
+        format: 'profile',
+        compression: false,
+        outputDirectory: '/opt/datadog-agent/run/runtime-security/profiles',
+      },
+    ]);
+  });
+
   it('clamps tracedCgroupsCount to 128 and the dump size to at least 100 KiB', () => {
     const h = createHarness({ tracedCgroupsCount: 1000, maxDumpSize: 1 });
     for (let i = 0; i < 130; i++) h.manager.handleEvent(event('exec', containerProcess(`c${i}`), {}));
