@@ -22,6 +22,7 @@ import {
   type LoadReduction,
   METRIC_NAMES,
   parseCwsEvent,
+  StorageManager,
   type TagsResolver,
 } from '../src/index.js';
 import {
@@ -66,13 +67,14 @@ const tagsResolver: TagsResolver = {
 
 const clock = createClock(T0);
 const metrics = new RecordingMetrics();
-// Storage backends (a local directory, the remote intake) arrive later: MemoryStorage encodes each
-// dump in every requested format and keeps the bytes.
+// In memory, so the example leaves nothing behind: MemoryStorage serves as the local backend of a
+// StorageManager, which encodes each dump once per format and counts what is written. A service
+// would leave `storage` out and get a LocalStorage in `localStorage.outputDirectory`.
 const storage = new MemoryStorage();
 
 const manager = new ActivityDumpManager({
   clock: clockFromFakeTimers(clock),
-  storage,
+  storage: new StorageManager({ backends: [storage], metrics }),
   tagsResolver,
   metrics,
   // Fixed recorder fields, so that the stored bytes are the same on every machine.

@@ -85,3 +85,61 @@ export class ManagerClosedError extends ActivityDumpError {
   override readonly code = 'AD_ERR_MANAGER_CLOSED';
   override name = 'ManagerClosedError';
 }
+
+/** A storage backend could not store a dump. `cause` holds the underlying error, when there is one. */
+export class StorageError extends ActivityDumpError {
+  override readonly code: string = 'AD_ERR_STORAGE';
+  override name = 'StorageError';
+}
+
+/** A local write failed: the dump is not stored and no file is left behind. */
+export class StorageWriteError extends StorageError {
+  override readonly code: string = 'AD_ERR_STORAGE_WRITE';
+  override name = 'StorageWriteError';
+  /** The file that could not be written. */
+  readonly path: string;
+  /** The system error code (`ENOSPC`, `EACCES`, …), `undefined` when there is none. */
+  readonly errno: string | undefined;
+
+  constructor(path: string, cause: unknown) {
+    const errno = (cause as { code?: unknown } | undefined)?.code;
+    const detail = cause instanceof Error ? cause.message : String(cause);
+    super(`couldn't persist to file [${path}]: ${detail}`, { cause });
+    this.path = path;
+    this.errno = typeof errno === 'string' ? errno : undefined;
+  }
+}
+
+/** The intake refused or could not take an upload (not HTTP 202), after any retries. */
+export class RemoteStorageError extends StorageError {
+  override readonly code: string = 'AD_ERR_REMOTE_STORAGE';
+  override name = 'RemoteStorageError';
+  /** The endpoint, without credentials. */
+  readonly endpoint: string;
+  /** HTTP status of the last attempt; `undefined` for a network error or a timeout. */
+  readonly status: number | undefined;
+  /** Attempts made. */
+  readonly attempts: number;
+
+  constructor(
+    message: string,
+    details: { endpoint: string; status?: number | undefined; attempts: number; cause?: unknown },
+  ) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.endpoint = details.endpoint;
+    this.status = details.status;
+    this.attempts = details.attempts;
+  }
+}
+
+/** The intake answered 413: the dump is too large for it (never retried). */
+export class PayloadTooLargeError extends RemoteStorageError {
+  override readonly code: string = 'AD_ERR_PAYLOAD_TOO_LARGE';
+  override name = 'PayloadTooLargeError';
+}
+
+/** A storage was shut down; it stores nothing more. */
+export class StorageClosedError extends StorageError {
+  override readonly code: string = 'AD_ERR_STORAGE_CLOSED';
+  override name = 'StorageClosedError';
+}

@@ -49,6 +49,11 @@ export {
   InputTooLargeError,
   InvalidArgumentError,
   ManagerClosedError,
+  PayloadTooLargeError,
+  RemoteStorageError,
+  StorageClosedError,
+  StorageError,
+  StorageWriteError,
   UnsupportedFormatError,
 } from './errors.js';
 export {
@@ -129,8 +134,20 @@ export {
 } from './manager/workload-admission.js';
 export type { WorkloadRef } from './manager/workload-ref.js';
 export { METRIC_NAMES, type Metrics, noopMetrics } from './metrics.js';
+export { type AtomicWriteOptions, writeFileAtomically } from './storage/atomic-write.js';
 export type { DumpPersister, PersistOutcome } from './storage/dump-persister.js';
+export { type FileSystem, nodeFileSystem } from './storage/file-system.js';
+export { LocalStorage, type LocalStorageOptions } from './storage/local-storage.js';
 export { MemoryStorage, type MemoryStorageOptions, type StoredDump } from './storage/memory-storage.js';
+export {
+  type RemoteEndpoint,
+  RemoteStorage,
+  type RemoteStorageOptions,
+  type SpoolFlushResult,
+} from './storage/remote-storage.js';
+export type { RetryPolicy } from './storage/retry-policy.js';
+export type { PersistItem, PersistReceipt, StorageBackend } from './storage/storage-backend.js';
+export { type StorageEvents, StorageManager, type StorageManagerOptions } from './storage/storage-manager.js';
 export {
   parseStorageFormat,
   parseStorageRequests,

@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ActivityDump } from '../dump/activity-dump.js';
 import { InvalidArgumentError } from '../errors.js';
+import { writeFileAtomically } from '../storage/atomic-write.js';
 import type { DecodeOptions } from './decode-dump.js';
 import { type DumpFormat, parseDumpFormat } from './dump-format.js';
 import { encodeDump } from './encode-dump.js';
@@ -36,27 +36,6 @@ export interface TranscodedFile {
   size: number;
 }
 
-// Written under a temporary name, flushed, then renamed: a reader never sees half a file.
-async function writeAtomically(path: string, bytes: Uint8Array): Promise<void> {
-  const temporary = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-  const handle = await open(temporary, 'wx', 0o640);
-  try {
-    await handle.writeFile(bytes);
-    await handle.sync();
-  } catch (error) {
-    await handle.close();
-    await rm(temporary, { force: true });
-    throw error;
-  }
-  await handle.close();
-  try {
-    await rename(temporary, path);
-  } catch (error) {
-    await rm(temporary, { force: true });
-    throw error;
-  }
-}
-
 /**
  * Writes a dump in each requested format to a directory (the agent's "generate encoding"
  * flow, done locally).
@@ -80,7 +59,7 @@ export async function transcodeDump(
   const written: TranscodedFile[] = [];
   for (const { format, bytes } of encoded) {
     const path = join(options.outputDir, dumpFileName(name, format, compression));
-    await writeAtomically(path, bytes);
+    await writeFileAtomically(path, bytes);
     written.push({ format, compression, path, size: bytes.length });
   }
   return written;

@@ -24,6 +24,7 @@ import {
   type StorageRequestParams,
 } from '../storage/storage-request.js';
 import { GenerationType } from '../tree/generation-type.js';
+import { createDefaultStorage } from './default-storage.js';
 import { guardLogger, guardMetrics } from './guarded-ports.js';
 import { type LoadReduction, nextPartialLoadConfig } from './load-controller.js';
 import { LruCounter } from './lru-counter.js';
@@ -210,6 +211,7 @@ export class ActivityDumpManager extends EventEmitter<ManagerEvents> {
   private dropMaxDumpReached = 0;
   private workloadDenyListHits = 0;
   private started = false;
+  private storageStart: Promise<void> = Promise.resolve();
   private closing: Promise<void> | undefined;
 
   /**
@@ -220,7 +222,7 @@ export class ActivityDumpManager extends EventEmitter<ManagerEvents> {
     super();
     this.options = resolveManagerOptions(options);
     this.clock = options.clock ?? systemClock;
-    this.storage = options.storage;
+
     this.tagsResolver = options.tagsResolver;
     this.profiles = options.securityProfileProvider;
     this.snapshotter = options.processSnapshotter;
@@ -229,6 +231,14 @@ export class ActivityDumpManager extends EventEmitter<ManagerEvents> {
     this.metrics = guardMetrics(options.metrics ?? noopMetrics, (error) =>
       this.reportError(asError(error), 'metrics client failed'),
     );
+    this.storage =
+      options.storage ??
+      createDefaultStorage(options, {
+        clock: this.clock,
+        metrics: this.metrics,
+        logger: this.logger,
+        directory: this.options.localStorageDirectory,
+      });
     const o = this.options;
     this.admission =
       options.admission ??
@@ -264,6 +274,9 @@ export class ActivityDumpManager extends EventEmitter<ManagerEvents> {
     if (this.started) return;
     this.started = true;
     for (const task of Object.values(this.tasks)) task.start();
+    this.storageStart = Promise.resolve()
+      .then(() => this.storage.start?.())
+      .catch((error: unknown) => this.reportError(asError(error), "couldn't start the storage"));
   }
 
   /**
@@ -449,6 +462,11 @@ export class ActivityDumpManager extends EventEmitter<ManagerEvents> {
       const delta = this.rejected[reason] - this.rejectedSent[reason];
       if (delta > 0) m.count(METRIC_NAMES.admissionRejected, delta, [`reason:${reason}`]);
       this.rejectedSent[reason] = this.rejected[reason];
+    }
+    try {
+      this.storage.sendTelemetry?.();
+    } catch (error) {
+      this.reportError(asError(error), 'storage telemetry failed');
     }
   }
 
@@ -646,23 +664,8 @@ export class ActivityDumpManager extends EventEmitter<ManagerEvents> {
     }
     let persisted = false;
     for (const outcome of outcomes) {
-      const request = outcome.request;
-      if (outcome.ok) {
-        persisted = true;
-        const tags = [
-          `format:${request.format}`,
-          `storage_type:${request.type}`,
-          `compression:${request.compression}`,
-        ];
-        this.metrics.count(METRIC_NAMES.sizeInBytes, outcome.size, tags);
-        this.metrics.count(METRIC_NAMES.persistedDumps, 1, tags);
-      } else {
-        this.logger.warn(
-          { dump: dump.name, storage: request.type, format: request.format, err: outcome.error },
-          "couldn't persist dump",
-        );
-        this.notify('persist:failed', dump, outcome);
-      }
+      if (outcome.ok) persisted = true;
+      else this.notify('persist:failed', dump, outcome); // the storage logs the details
     }
     if (!persisted) return this.drop(dump, 'persist_failed', outcomes);
     this.ending.delete(dump);
@@ -871,6 +874,12 @@ export class ActivityDumpManager extends EventEmitter<ManagerEvents> {
     await Promise.all(stopping);
     while (this.persisting.size > 0) await Promise.all([...this.persisting]);
     this.sendStats();
+    await this.storageStart;
+    try {
+      await this.storage.shutdown?.();
+    } catch (error) {
+      this.reportError(asError(error), "couldn't shut the storage down");
+    }
   }
 
   private sendTreeStats(dump: ActivityDump): void {

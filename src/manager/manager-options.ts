@@ -8,6 +8,7 @@ import type { EventType } from '../events/activity-event.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { DumpPersister } from '../storage/dump-persister.js';
+import type { RemoteStorageOptions } from '../storage/remote-storage.js';
 import { parseStorageRequests, type StorageRequest } from '../storage/storage-request.js';
 import type { ActivityTreeOptions } from '../tree/activity-tree.js';
 import type { ProcessSnapshotter } from './process-snapshotter.js';
@@ -48,8 +49,12 @@ export type DumpTreeOptions = Pick<
  * are milliseconds.
  */
 export interface ActivityDumpManagerOptions {
-  /** Where ended dumps are persisted. */
-  storage: DumpPersister;
+  /**
+   * Where ended dumps are persisted; the manager starts it and shuts it down with itself.
+   * @default a StorageManager over a LocalStorage in `localStorage.outputDirectory`, and a
+   *   RemoteStorage when `remoteStorage.endpoints` are given
+   */
+  storage?: DumpPersister;
   /**
    * Time and timers of every periodic task.
    * @default systemClock
@@ -132,10 +137,19 @@ export interface ActivityDumpManagerOptions {
     outputDirectory?: string;
     /** @default false */
     compression?: boolean;
+    /** Most dumps the default LocalStorage keeps. @default 100 */
+    maxDumpsCount?: number;
+    /** Mode of the default LocalStorage's files. @default 0o640 */
+    fileMode?: number;
+    /** Mode of the directories it creates. @default 0o750 */
+    directoryMode?: number;
   };
-  /** Remote copies of every dump, except those `startDump` was given their own storage for. */
-  remoteStorage?: {
-    /** @default false */
+  /**
+   * Remote copies of every dump, except those `startDump` was given their own storage for. The
+   * other fields configure the default RemoteStorage (timeout, retries, spool, …).
+   */
+  remoteStorage?: Partial<Omit<RemoteStorageOptions, 'clock' | 'logger'>> & {
+    /** Add remote storage requests. @default true when endpoints are given, else false */
     enabled?: boolean;
     /** @default ['protobuf'] */
     formats?: readonly string[];
@@ -256,8 +270,11 @@ export function contextTags(hostname: string, tags: readonly string[]): string[]
  * @throws {UnsupportedFormatError} for an unknown storage format.
  */
 export function resolveManagerOptions(options: ActivityDumpManagerOptions): ResolvedManagerOptions {
-  if (typeof options !== 'object' || options === null || typeof options.storage?.persist !== 'function') {
-    throw new InvalidArgumentError('ActivityDumpManager needs a storage with a persist method');
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidArgumentError('ActivityDumpManager options must be an object');
+  }
+  if (options.storage !== undefined && typeof options.storage?.persist !== 'function') {
+    throw new InvalidArgumentError('storage must have a persist method');
   }
   const rateLimit = count(options.rateLimit, 500, 'rateLimit');
   const denyList = list(options.workloadDenyList, [], 'workloadDenyList').map((entry) => {
@@ -275,7 +292,7 @@ export function resolveManagerOptions(options: ActivityDumpManagerOptions): Reso
     DEFAULT_LOCAL_STORAGE_DIRECTORY,
     'localStorage.outputDirectory',
   );
-  const remoteEnabled = flag(remote?.enabled, false, 'remoteStorage.enabled');
+  const remoteEnabled = flag(remote?.enabled, (remote?.endpoints?.length ?? 0) > 0, 'remoteStorage.enabled');
   const storageRequests = parseStorageRequests({
     localStorageDirectory: localDirectory,
     localStorageFormats: list(

@@ -10,6 +10,8 @@ export type PersistOutcome =
       readonly size: number;
       /** Where the bytes went: a file path, a URL, a key. */
       readonly location: string;
+      /** Stored durably for a later delivery (a spooled upload), not delivered yet. */
+      readonly deferred?: boolean;
     }
   | {
       readonly request: StorageRequest;
@@ -24,4 +26,10 @@ export type PersistOutcome =
 export interface DumpPersister {
   /** Persists `dump` for each of its `storageRequests`. */
   persist(dump: ActivityDump): Promise<readonly PersistOutcome[]>;
+  /** Called by the manager's `start()`. */
+  start?(): Promise<void>;
+  /** Called by the manager's `close()`, after the last persist. */
+  shutdown?(): Promise<void>;
+  /** Called with the manager's stats. */
+  sendTelemetry?(): void;
 }

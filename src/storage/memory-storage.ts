@@ -1,9 +1,11 @@
 import type { ActivityDump } from '../dump/activity-dump.js';
 import { decodeDump } from '../encoding/decode-dump.js';
-import { encodeDump } from '../encoding/encode-dump.js';
 import { dumpFileName } from '../encoding/file-naming.js';
+import { StorageClosedError } from '../errors.js';
 import type { DumpPersister, PersistOutcome } from './dump-persister.js';
-import type { StorageRequest } from './storage-request.js';
+import type { PersistItem, PersistReceipt, StorageBackend } from './storage-backend.js';
+import { StorageManager } from './storage-manager.js';
+import type { StorageRequest, StorageType } from './storage-request.js';
 
 /** One persisted copy of a dump held by {@link MemoryStorage}. */
 export interface StoredDump {
@@ -19,6 +21,11 @@ export interface StoredDump {
 /** Options of {@link MemoryStorage}. */
 export interface MemoryStorageOptions {
   /**
+   * The requests it serves as a backend of a `StorageManager` (on its own, it keeps all).
+   * @default 'local_storage'
+   */
+  type?: StorageType;
+  /**
    * Runs before each request is stored: throw or reject to make that request fail, or await
    * something to hold the persist in flight (to test shutdown, say).
    * @default none
@@ -26,53 +33,48 @@ export interface MemoryStorageOptions {
   beforeStore?: (dump: ActivityDump, request: StorageRequest) => void | Promise<void>;
 }
 
-function asError(value: unknown): Error {
-  return value instanceof Error ? value : new Error(String(value));
-}
-
 /**
- * Keeps persisted dumps in memory, really encoded in each requested format: the storage to
- * test code around the manager with. Each (format, compression) is encoded once per dump.
+ * Keeps dumps in memory, really encoded in each requested format: the storage to test code
+ * around the manager with. Use it on its own as the manager's `storage` (it keeps every
+ * request, local or remote), or as a backend of a `StorageManager`.
  */
-export class MemoryStorage implements DumpPersister {
+export class MemoryStorage implements StorageBackend, DumpPersister {
+  readonly type: StorageType;
   /** Everything stored, in order. */
   readonly stored: StoredDump[] = [];
   private readonly beforeStore: MemoryStorageOptions['beforeStore'];
+  private standalone: StorageManager | undefined;
+  private closed = false;
 
   constructor(options: MemoryStorageOptions = {}) {
+    this.type = options.type ?? 'local_storage';
     this.beforeStore = options.beforeStore;
   }
 
-  async persist(dump: ActivityDump): Promise<readonly PersistOutcome[]> {
-    // Encode at once: the dump is what it is when persisting was asked for.
-    const encoded = new Map<string, Uint8Array | Error>();
-    for (const request of dump.storageRequests) {
-      const key = `${request.format}:${request.compression}`;
-      if (encoded.has(key)) continue;
-      try {
-        encoded.set(key, encodeDump(dump, request.format, { compression: request.compression }));
-      } catch (error) {
-        encoded.set(key, asError(error));
-      }
-    }
-    const outcomes: PersistOutcome[] = [];
-    for (const request of dump.storageRequests) {
-      const bytes = encoded.get(`${request.format}:${request.compression}`)!;
-      if (bytes instanceof Error) {
-        outcomes.push({ request, ok: false, error: bytes });
-        continue;
-      }
-      try {
-        await this.beforeStore?.(dump, request);
-      } catch (error) {
-        outcomes.push({ request, ok: false, error: asError(error) });
-        continue;
-      }
-      const location = `memory://${request.type}/${dumpFileName(dump.name, request.format, request.compression)}`;
-      this.stored.push({ name: dump.name, request, bytes, location });
-      outcomes.push({ request, ok: true, size: bytes.length, location });
-    }
-    return outcomes;
+  async store(item: PersistItem): Promise<PersistReceipt> {
+    if (this.closed) throw new StorageClosedError('memory storage is shut down');
+    const { dump, request } = item;
+    await this.beforeStore?.(dump, request);
+    const bytes = item.payload;
+    const location = `memory://${request.type}/${dumpFileName(dump.name, request.format, request.compression)}`;
+    this.stored.push({ name: dump.name, request, bytes, location });
+    return { location, size: bytes.length };
+  }
+
+  /** Persists every storage request of a dump, whatever its type. */
+  persist(dump: ActivityDump): Promise<readonly PersistOutcome[]> {
+    this.standalone ??= new StorageManager({
+      backends: (['local_storage', 'remote_storage'] as const).map((type) => ({
+        type,
+        store: (item: PersistItem) => this.store(item),
+      })),
+    });
+    return this.standalone.persist(dump);
+  }
+
+  /** Stores nothing more (idempotent). */
+  async shutdown(): Promise<void> {
+    this.closed = true;
   }
 
   /** Names of the dumps stored, once each, in the order they were first stored. */

@@ -376,7 +376,8 @@ describe('events and options', () => {
 
   it('checks its options', () => {
     const storage = new MemoryStorage();
-    expect(() => new ActivityDumpManager({} as never)).toThrow(/storage/);
+    expect(() => new ActivityDumpManager(null as never)).toThrow(/options must be an object/);
+    expect(() => new ActivityDumpManager({ storage: {} as never })).toThrow(/persist method/);
     expect(() => new ActivityDumpManager({ storage, cleanupPeriod: -1 })).toThrow(/cleanupPeriod/);
     expect(() => new ActivityDumpManager({ storage, tracedCgroupsCount: 1.5 })).toThrow(/tracedCgroupsCount/);
     expect(() => new ActivityDumpManager({ storage, workloadDenyList: [''] })).toThrow(

@@ -5,6 +5,7 @@ import type { ProcessContext } from '../../src/events/process.js';
 import { ActivityDumpManager } from '../../src/manager/activity-dump-manager.js';
 import type { ActivityDumpManagerOptions } from '../../src/manager/manager-options.js';
 import { MemoryStorage } from '../../src/storage/memory-storage.js';
+import { StorageManager } from '../../src/storage/storage-manager.js';
 import { buildLineage, event } from '../../src/testing/event-builders.js';
 import { clockFromFakeTimers } from '../../src/testing/fake-clock.js';
 import { RecordingMetrics } from '../../src/testing/recording-metrics.js';
@@ -23,7 +24,11 @@ export function createHarness(options: Partial<ActivityDumpManagerOptions> = {})
   const storage = new MemoryStorage();
   const metrics = new RecordingMetrics();
   const manager = new ActivityDumpManager({
-    storage,
+    // The StorageManager counts the persist metrics; MemoryStorage keeps the bytes of both types.
+    storage: new StorageManager({
+      backends: [storage, { type: 'remote_storage', store: (item) => storage.store(item) }],
+      metrics,
+    }),
     metrics,
     clock: clockFromFakeTimers(fake),
     hostname: 'test-host',

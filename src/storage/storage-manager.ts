@@ -1,0 +1,239 @@
+import { EventEmitter } from 'eventemitter3';
+import type { ActivityDump } from '../dump/activity-dump.js';
+import { gzip } from '../encoding/compression.js';
+import type { DumpFormat } from '../encoding/dump-format.js';
+import { encodeDump } from '../encoding/encode-dump.js';
+import { InvalidArgumentError, StorageClosedError, StorageError } from '../errors.js';
+import { type Logger, silentLogger } from '../logger.js';
+import { guardLogger, guardMetrics } from '../manager/guarded-ports.js';
+import { METRIC_NAMES, type Metrics, noopMetrics } from '../metrics.js';
+import type { DumpPersister, PersistOutcome } from './dump-persister.js';
+import type { PersistItem, StorageBackend } from './storage-backend.js';
+import type { StorageRequest, StorageType } from './storage-request.js';
+
+/** Options of a {@link StorageManager}. */
+export interface StorageManagerOptions {
+  /** The backends, at most one per storage type. */
+  backends: readonly StorageBackend[];
+  /** @default noopMetrics */
+  metrics?: Metrics;
+  /** @default silentLogger */
+  logger?: Logger;
+}
+
+/** The typed events of a {@link StorageManager}. */
+export interface StorageEvents {
+  /** At least one storage request of the dump succeeded (`outcomes` has them all). */
+  'dump:persisted': (dump: ActivityDump, outcomes: readonly PersistOutcome[]) => void;
+  /** One storage request of a dump failed. */
+  'persist:failed': (dump: ActivityDump, outcome: Extract<PersistOutcome, { ok: false }>) => void;
+  /** A backend failed to start or to shut down, or a listener threw. */
+  error: (error: Error) => void;
+}
+
+function asError(value: unknown): Error {
+  return value instanceof Error ? value : new Error(String(value));
+}
+
+/**
+ * Persists dumps through its backends: encodes each format of a dump once and compresses it
+ * once per (format, compression), hands every storage request to the backend of its type, and
+ * returns one outcome per request — a failing backend never hides another's success. It counts
+ * the agent's `size_in_bytes` (bytes really written or sent) and `persisted_dumps` metrics.
+ */
+export class StorageManager extends EventEmitter<StorageEvents> implements DumpPersister {
+  private readonly backends = new Map<StorageType, StorageBackend>();
+  private readonly metrics: Metrics;
+  private readonly logger: Logger;
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private starting: Promise<void> | undefined;
+  private closing: Promise<void> | undefined;
+
+  /** @throws {InvalidArgumentError} when two backends serve the same storage type. */
+  constructor(options: StorageManagerOptions) {
+    super();
+    for (const backend of options.backends ?? []) {
+      if (this.backends.has(backend.type)) {
+        throw new InvalidArgumentError(`two storage backends serve ${backend.type}`);
+      }
+      this.backends.set(backend.type, backend);
+    }
+    const report = (error: unknown) => this.emitError(asError(error));
+    this.logger = guardLogger(options.logger ?? silentLogger, report);
+    this.metrics = guardMetrics(options.metrics ?? noopMetrics, report);
+  }
+
+  /** The backend serving a storage type. */
+  backend(type: StorageType): StorageBackend | undefined {
+    return this.backends.get(type);
+  }
+
+  /**
+   * Starts every backend (idempotent; `persist` waits for it). A backend that fails to start is
+   * reported as an `error` event, and its stores fail on their own.
+   */
+  start(): Promise<void> {
+    this.starting ??= Promise.all(
+      [...this.backends.values()].map(async (backend) => {
+        try {
+          await backend.start?.();
+        } catch (error) {
+          this.logger.error({ err: error, storage: backend.type }, "couldn't start storage backend");
+          this.emitError(asError(error));
+        }
+      }),
+    ).then(() => {});
+    return this.starting;
+  }
+
+  /** Persists a dump for each of its storage requests; never rejects. */
+  persist(dump: ActivityDump): Promise<readonly PersistOutcome[]> {
+    if (this.closing !== undefined) {
+      const error = new StorageClosedError('the storage manager is shut down');
+      return Promise.resolve(dump.storageRequests.map((request) => ({ request, ok: false as const, error })));
+    }
+    const task = this.persistNow(dump);
+    this.inFlight.add(task);
+    void task.then(() => this.inFlight.delete(task));
+    return task;
+  }
+
+  /** Waits for persists in flight, then shuts every backend down. Idempotent. */
+  shutdown(): Promise<void> {
+    this.closing ??= (async () => {
+      while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
+      await Promise.all(
+        [...this.backends.values()].map(async (backend) => {
+          try {
+            await backend.shutdown?.();
+          } catch (error) {
+            this.emitError(asError(error));
+          }
+        }),
+      );
+    })();
+    return this.closing;
+  }
+
+  /** Sends each backend's own metrics (local storage counts, 413s). */
+  sendTelemetry(): void {
+    for (const backend of this.backends.values()) {
+      try {
+        backend.sendTelemetry?.(this.metrics);
+      } catch (error) {
+        this.emitError(asError(error));
+      }
+    }
+  }
+
+  private async persistNow(dump: ActivityDump): Promise<readonly PersistOutcome[]> {
+    await this.start();
+    const items = this.encode(dump);
+    const outcomes = await Promise.all(
+      items.map(async (item): Promise<PersistOutcome> => {
+        if ('failure' in item) return item.failure;
+        const backend = this.backends.get(item.request.type);
+        if (backend === undefined) {
+          const error = new StorageError(`no storage backend for ${item.request.type}`);
+          return { request: item.request, ok: false, error };
+        }
+        try {
+          const receipt = await backend.store(item);
+          return {
+            request: item.request,
+            ok: true,
+            size: receipt.size,
+            location: receipt.location,
+            ...(receipt.deferred === true ? { deferred: true } : {}),
+          };
+        } catch (error) {
+          return { request: item.request, ok: false, error: asError(error) };
+        }
+      }),
+    );
+    this.report(dump, outcomes);
+    return outcomes;
+  }
+
+  /** One item per request; each format encoded once, each (format, compression) gzipped once. */
+  private encode(dump: ActivityDump): Array<PersistItem | { failure: PersistOutcome }> {
+    const encoded = new Map<DumpFormat, Uint8Array | Error>();
+    const payloads = new Map<string, Uint8Array>();
+    return dump.storageRequests.map((request) => {
+      let bytes = encoded.get(request.format);
+      if (bytes === undefined) {
+        try {
+          if (dump.metadata !== undefined) dump.metadata.serialization = request.format;
+          bytes = encodeDump(dump, request.format);
+        } catch (error) {
+          bytes = asError(error);
+        }
+        encoded.set(request.format, bytes);
+      }
+      if (bytes instanceof Error) return { failure: { request, ok: false, error: bytes } };
+      const raw = bytes;
+      const key = `${request.format}:${request.compression}`;
+      return {
+        dump,
+        request,
+        encoded: raw,
+        get payload(): Uint8Array {
+          if (!request.compression) return raw;
+          let payload = payloads.get(key);
+          if (payload === undefined) {
+            payload = gzip(raw);
+            payloads.set(key, payload);
+          }
+          return payload;
+        },
+      };
+    });
+  }
+
+  private report(dump: ActivityDump, outcomes: readonly PersistOutcome[]): void {
+    let persisted = false;
+    for (const outcome of outcomes) {
+      const request = outcome.request;
+      if (outcome.ok) {
+        persisted = true;
+        const tags = metricTags(request);
+        this.metrics.count(METRIC_NAMES.sizeInBytes, outcome.size, tags);
+        this.metrics.count(METRIC_NAMES.persistedDumps, 1, tags);
+        this.logger.info(
+          { dump: dump.name, format: request.format, storage: request.type, location: outcome.location },
+          'dump persisted',
+        );
+      } else {
+        this.logger.warn(
+          { dump: dump.name, format: request.format, storage: request.type, err: outcome.error },
+          "couldn't persist dump",
+        );
+        this.notify('persist:failed', dump, outcome);
+      }
+    }
+    if (persisted) this.notify('dump:persisted', dump, outcomes);
+  }
+
+  private notify<E extends 'dump:persisted' | 'persist:failed'>(
+    event: E,
+    ...args: Parameters<StorageEvents[E]>
+  ): void {
+    try {
+      (this.emit as (event: E, ...args: Parameters<StorageEvents[E]>) => boolean)(event, ...args);
+    } catch (error) {
+      this.emitError(asError(error));
+    }
+  }
+
+  private emitError(error: Error): void {
+    try {
+      this.emit('error', error);
+    } catch {
+      // An error listener that throws has nowhere left to report to.
+    }
+  }
+}
+
+function metricTags(request: StorageRequest): string[] {
+  return [`format:${request.format}`, `storage_type:${request.type}`, `compression:${request.compression}`];
+}
