@@ -2,6 +2,7 @@ import { Agent, type Dispatcher, request } from 'undici';
 import { type Clock, systemClock } from '../clock.js';
 import { gzip } from '../encoding/compression.js';
 import { FORMAT_EXTENSIONS } from '../encoding/dump-format.js';
+import { dumpFileName } from '../encoding/file-naming.js';
 import {
   InvalidArgumentError,
   PayloadTooLargeError,
@@ -288,7 +289,9 @@ export class RemoteStorage implements StorageBackend {
       );
     }
     if (delivered.length > 0) {
-      return { location: delivered.map((target) => target.shown).join(' '), size: body.length };
+      // The endpoint with what was sent there, so every stored dump has a location of its own.
+      const sent = dumpFileName(dump.name, request.format, request.compression);
+      return { location: delivered.map((target) => `${target.shown}#${sent}`).join(' '), size: body.length };
     }
     if (firstError !== undefined) throw firstError;
     return { location: spooled.join(' '), size: body.length, deferred: true };

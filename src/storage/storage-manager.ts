@@ -1,14 +1,12 @@
 import { EventEmitter } from 'eventemitter3';
 import type { ActivityDump } from '../dump/activity-dump.js';
-import { gzip } from '../encoding/compression.js';
-import type { DumpFormat } from '../encoding/dump-format.js';
-import { encodeDump } from '../encoding/encode-dump.js';
 import { InvalidArgumentError, StorageClosedError, StorageError } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
 import { guardLogger, guardMetrics } from '../manager/guarded-ports.js';
 import { METRIC_NAMES, type Metrics, noopMetrics } from '../metrics.js';
 import type { DumpPersister, PersistOutcome } from './dump-persister.js';
-import type { PersistItem, StorageBackend } from './storage-backend.js';
+import { createPersistItems } from './persist-item.js';
+import type { StorageBackend } from './storage-backend.js';
 import type { StorageRequest, StorageType } from './storage-request.js';
 
 /** Options of a {@link StorageManager}. */
@@ -128,7 +126,7 @@ export class StorageManager extends EventEmitter<StorageEvents> implements DumpP
 
   private async persistNow(dump: ActivityDump): Promise<readonly PersistOutcome[]> {
     await this.start();
-    const items = this.encode(dump);
+    const items = createPersistItems(dump);
     const outcomes = await Promise.all(
       items.map(async (item): Promise<PersistOutcome> => {
         if ('failure' in item) return item.failure;
@@ -153,41 +151,6 @@ export class StorageManager extends EventEmitter<StorageEvents> implements DumpP
     );
     this.report(dump, outcomes);
     return outcomes;
-  }
-
-  /** One item per request; each format encoded once, each (format, compression) gzipped once. */
-  private encode(dump: ActivityDump): Array<PersistItem | { failure: PersistOutcome }> {
-    const encoded = new Map<DumpFormat, Uint8Array | Error>();
-    const payloads = new Map<string, Uint8Array>();
-    return dump.storageRequests.map((request) => {
-      let bytes = encoded.get(request.format);
-      if (bytes === undefined) {
-        try {
-          if (dump.metadata !== undefined) dump.metadata.serialization = request.format;
-          bytes = encodeDump(dump, request.format);
-        } catch (error) {
-          bytes = asError(error);
-        }
-        encoded.set(request.format, bytes);
-      }
-      if (bytes instanceof Error) return { failure: { request, ok: false, error: bytes } };
-      const raw = bytes;
-      const key = `${request.format}:${request.compression}`;
-      return {
-        dump,
-        request,
-        encoded: raw,
-        get payload(): Uint8Array {
-          if (!request.compression) return raw;
-          let payload = payloads.get(key);
-          if (payload === undefined) {
-            payload = gzip(raw);
-            payloads.set(key, payload);
-          }
-          return payload;
-        },
-      };
-    });
   }
 
   private report(dump: ActivityDump, outcomes: readonly PersistOutcome[]): void {

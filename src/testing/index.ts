@@ -1,6 +1,7 @@
 /**
  * Helpers for testing code that uses `activity-dump`: build realistic events without a
- * collector, run the manager on fake timers, keep persisted dumps and metrics in memory.
+ * collector, run the manager on fake timers, keep persisted dumps and metrics in memory, and
+ * check a storage backend against the conformance suite.
  *
  * @packageDocumentation
  */
@@ -14,3 +15,9 @@ export {
 } from './event-builders.js';
 export { clockFromFakeTimers, type FakeTimersClock } from './fake-clock.js';
 export { type RecordedMetric, RecordingMetrics } from './recording-metrics.js';
+export {
+  type ConformanceCase,
+  type ConformanceSubject,
+  conformanceDump,
+  storageConformanceCases,
+} from './storage-conformance.js';
