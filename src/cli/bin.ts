@@ -4,6 +4,7 @@ import { main } from './main.js';
 main(process.argv.slice(2), {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
+  env: process.env,
 }).then(
   (code) => {
     process.exitCode = code;

@@ -5,6 +5,8 @@ import { UsageError } from './usage-error.js';
 export interface CommandIo {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
+  /** Environment variables (`DD_API_KEY`, …). @default process.env */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 /** A CLI command: parses its own arguments, writes to the streams it is given, returns an exit code. */

@@ -5,7 +5,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
+import { encodeDump } from '../../src/encoding/encode-dump.js';
+import { conformanceDump } from '../../src/testing/storage-conformance.js';
 import { DATADOG_FIXTURES, hasDatadogFixtures } from '../support/fixtures.js';
+import { IntakeServer } from '../support/intake-server.js';
 
 async function run(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
@@ -70,5 +73,81 @@ describe('activity-dump CLI', () => {
     const result = spawnSync(process.execPath, ['--import', 'tsx', bin, '--version'], { encoding: 'utf8' });
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
+  });
+});
+
+describe('activity-dump transcode --remote', () => {
+  async function dumpFile(): Promise<string> {
+    const dir = mkdtempSync(join(tmpdir(), 'ad-cli-remote-'));
+    const path = join(dir, 'input.protobuf');
+    writeFileSync(path, encodeDump(conformanceDump([]), 'protobuf'));
+    return path;
+  }
+
+  async function runWith(env: Record<string, string>, ...argv: string[]) {
+    let stdout = '';
+    let stderr = '';
+    const code = await main(argv, {
+      stdout: (t) => {
+        stdout += t;
+      },
+      stderr: (t) => {
+        stderr += t;
+      },
+      env,
+    });
+    return { code, stdout, stderr };
+  }
+
+  it('uploads each format to the intake with the key from DD_API_KEY, and never prints it', async () => {
+    const intake = await IntakeServer.start();
+    try {
+      const input = await dumpFile();
+      const key = 'cli-secret-key-0123456789';
+      const result = await runWith(
+        { DD_API_KEY: key },
+        'transcode',
+        input,
+        '--format',
+        'protobuf,json',
+        '--remote',
+        intake.url,
+        '--compression',
+      );
+      expect(result.code).toBe(0);
+      expect(
+        intake.uploads.map((u) => [u.headers['dd-api-key'], u.headers['content-encoding'], u.dump?.filename]),
+      ).toEqual([
+        [key, 'gzip', 'dump.protobuf'],
+        [key, 'gzip', 'dump.json'],
+      ]);
+      expect(result.stdout).toContain('sent to http://127.0.0.1:');
+      expect(result.stdout + result.stderr).not.toContain(key);
+      intake.reply(413, 413, 413, 413);
+      const refused = await runWith(
+        { DD_API_KEY: key },
+        'transcode',
+        input,
+        '--format',
+        'json',
+        '--remote',
+        intake.url,
+      );
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain('not sent');
+      expect(refused.stderr).not.toContain(key);
+    } finally {
+      await intake.close();
+    }
+  });
+
+  it('needs DD_API_KEY, and --output or --remote', async () => {
+    const input = await dumpFile();
+    const noKey = await runWith({}, 'transcode', input, '--format', 'json', '--remote', 'http://127.0.0.1:9');
+    expect(noKey.code).toBe(2);
+    expect(noKey.stderr).toContain('DD_API_KEY');
+    const nowhere = await runWith({}, 'transcode', input, '--format', 'json');
+    expect(nowhere.code).toBe(2);
+    expect(nowhere.stderr).toContain('--output or --remote');
   });
 });
