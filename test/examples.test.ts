@@ -43,6 +43,19 @@ describe('examples', () => {
   );
 
   it(
+    'custom-backend.ts passes the conformance suite and stores the manager dumps in the bucket',
+    async () => {
+      const out = await runExample('examples/custom-backend.ts');
+      expect(out).not.toContain('FAIL');
+      expect(out.match(/^ {2}ok {4}/gm)?.length).toBeGreaterThanOrEqual(10);
+      expect(out).toMatch(/^ {2}stored prod\/checkout\/activity-dump-[A-Za-z]{10}\.protobuf\.gz \(\d+ B\)$/m);
+      expect(out).toMatch(/^ {2}stored prod\/checkout\/activity-dump-[A-Za-z]{10}\.json\.gz \(\d+ B\)$/m);
+      expect(out).toContain('Objects in the bucket: 2');
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
     'basic-tree.ts shows insert results, contains and a drop reason',
     async () => {
       const out = await runExample('examples/basic-tree.ts');

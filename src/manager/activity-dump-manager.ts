@@ -280,9 +280,11 @@ export class ActivityDumpManager extends EventEmitter<ManagerEvents> {
   }
 
   /**
-   * Stops the timers, ends every active dump and persists it (or drops it with a reason),
-   * waits for every persist in flight, and sends the last stats. Idempotent: later calls return
-   * the same promise. Events handled afterwards are rejected as `closed`.
+   * Stops the timers (waiting for a task in progress), cuts snapshots short, asks once more for
+   * the tags of dumps that have none, ends every active dump and persists it (or drops it with
+   * a reason), waits for every persist in flight, sends the last stats and shuts the storage
+   * down. Idempotent: later calls return the same promise. Events handled afterwards are
+   * rejected as `closed`.
    */
   close(): Promise<void> {
     this.closing ??= this.shutdown();
@@ -837,7 +839,7 @@ export class ActivityDumpManager extends EventEmitter<ManagerEvents> {
   private async snapshotDump(entry: ActiveEntry): Promise<void> {
     if (!this.isActive(entry)) return;
     const snapshotter = this.snapshotter;
-    if (snapshotter !== undefined) {
+    if (snapshotter !== undefined && this.closing === undefined) {
       const controller = new AbortController();
       entry.snapshot = controller;
       try {
@@ -868,10 +870,14 @@ export class ActivityDumpManager extends EventEmitter<ManagerEvents> {
 
   private async shutdown(): Promise<void> {
     const stopping = Object.values(this.tasks).map((task) => task.stop());
-    const now = this.clock.now();
-    for (const entry of [...this.active]) void this.end(entry, now);
+    // Snapshots are cut short, but every dump still gets its tags asked for once, so that a
+    // dump started just before close() is not dropped for lacking them.
+    for (const entry of this.active) entry.snapshot?.abort();
     await this.snapshotQueue;
     await Promise.all(stopping);
+    await this.resolveTags();
+    const now = this.clock.now();
+    for (const entry of [...this.active]) void this.end(entry, now);
     while (this.persisting.size > 0) await Promise.all([...this.persisting]);
     this.sendStats();
     await this.storageStart;

@@ -344,6 +344,14 @@ describe('close', () => {
     expect(a.started).toBe(a.persisted + a.droppedTotal + a.active + a.persisting);
   });
 
+  it('asks for the tags of a dump started just before, so it is not dropped for lacking them', async () => {
+    const h = createHarness({ tagsResolver: { resolve: async () => ['image_name:late', 'image_tag:1'] } });
+    h.manager.handleEvent(event('exec', containerProcess('a'), {}));
+    await h.manager.close();
+    expect(h.names('dump:persisted')).toHaveLength(1);
+    expect(h.storage.stored[0]?.name).toBe(h.names('dump:started')[0]);
+  });
+
   it('sends the last stats', async () => {
     const h = createHarness();
     h.manager.handleEvent(event('exec', containerProcess('a'), {}));
