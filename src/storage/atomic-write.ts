@@ -26,12 +26,18 @@ export async function writeFileAtomically(
   const temporary = join(directory, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   try {
     const handle = await fs.open(temporary, 'wx', options.mode ?? 0o640);
+    let failure: unknown;
     try {
       await handle.writeFile(bytes);
       await handle.sync();
-    } finally {
-      await handle.close();
+    } catch (error) {
+      failure = error;
     }
+    // A failing close must not hide why the write failed.
+    await handle.close().catch((error: unknown) => {
+      failure ??= error;
+    });
+    if (failure !== undefined) throw failure;
     await fs.rename(temporary, path);
   } catch (error) {
     await fs.rm(temporary, { force: true }).catch(() => {});

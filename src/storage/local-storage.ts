@@ -1,10 +1,22 @@
 import { join, resolve } from 'node:path';
-import { dumpFileName, dumpFileStem, formatFromPath, isSafeDumpName } from '../encoding/file-naming.js';
+import { FORMAT_EXTENSIONS } from '../encoding/dump-format.js';
+import { dumpFileName, isSafeDumpName } from '../encoding/file-naming.js';
 import { InvalidArgumentError, StorageClosedError, StorageWriteError } from '../errors.js';
 import { METRIC_NAMES, type Metrics } from '../metrics.js';
 import { writeFileAtomically } from './atomic-write.js';
 import { type FileSystem, nodeFileSystem } from './file-system.js';
 import type { PersistItem, PersistReceipt, StorageBackend } from './storage-backend.js';
+
+const DUMP_FILE = new RegExp(`^(.+)\\.(?:${Object.values(FORMAT_EXTENSIONS).join('|')})(?:\\.gz)?$`);
+
+/**
+ * The dump name of a file this storage could have written (`<name>.<ext>[.gz]`, exact
+ * extension, a valid dump name), else `undefined`: other files in the directory are left alone.
+ */
+function dumpStemOf(file: string): string | undefined {
+  const stem = DUMP_FILE.exec(file)?.[1];
+  return stem !== undefined && isSafeDumpName(stem) ? stem : undefined;
+}
 
 /** Options of a {@link LocalStorage}. */
 export interface LocalStorageOptions {
@@ -156,7 +168,8 @@ export class LocalStorage implements StorageBackend {
     }
     const groups = new Map<string, { files: string[]; mtime: number }>();
     for (const file of names) {
-      if (formatFromPath(file) === undefined) continue; // not a dump file (temporary files included)
+      const stem = dumpStemOf(file);
+      if (stem === undefined) continue; // not a dump file this storage could have written
       const path = join(this.directory, file);
       let mtime: number;
       try {
@@ -166,7 +179,6 @@ export class LocalStorage implements StorageBackend {
       } catch {
         continue; // removed while scanning
       }
-      const stem = dumpFileStem(file);
       const group = groups.get(stem) ?? { files: [], mtime: 0 };
       group.files.push(path);
       group.mtime = Math.max(group.mtime, mtime);
