@@ -52,6 +52,8 @@ export class LocalStorage implements StorageBackend {
   // Dump name → its files; Map order is the eviction order (first = least recently stored).
   private readonly dumps = new Map<string, string[]>();
   private readonly inFlight = new Set<Promise<unknown>>();
+  // Directories known to exist, so a store costs no mkdir.
+  private readonly createdDirectories = new Set<string>();
   private deleted = 0;
   private starting: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
@@ -90,7 +92,7 @@ export class LocalStorage implements StorageBackend {
 
   async store(item: PersistItem): Promise<PersistReceipt> {
     if (this.closing !== undefined) throw new StorageClosedError('local storage is shut down');
-    const task = this.write(item);
+    const task = this.writeItem(item);
     this.inFlight.add(task);
     try {
       return await task;
@@ -114,7 +116,22 @@ export class LocalStorage implements StorageBackend {
     this.deleted = 0;
   }
 
-  private async write(item: PersistItem): Promise<PersistReceipt> {
+  /** Writes into `directory`, creating it first when it is missing (or was removed meanwhile). */
+  private async write(path: string, directory: string, bytes: Uint8Array): Promise<void> {
+    if (!this.createdDirectories.has(directory)) {
+      await this.fs.mkdir(directory, { recursive: true, mode: this.directoryMode });
+      this.createdDirectories.add(directory);
+    }
+    try {
+      await writeFileAtomically(path, bytes, { mode: this.fileMode, fileSystem: this.fs });
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== 'ENOENT') throw error;
+      await this.fs.mkdir(directory, { recursive: true, mode: this.directoryMode });
+      await writeFileAtomically(path, bytes, { mode: this.fileMode, fileSystem: this.fs });
+    }
+  }
+
+  private async writeItem(item: PersistItem): Promise<PersistReceipt> {
     const name = item.dump.name;
     const request = item.request;
     const directory = request.outputDirectory === '' ? this.directory : resolve(request.outputDirectory);
@@ -127,8 +144,7 @@ export class LocalStorage implements StorageBackend {
     const path = join(directory, dumpFileName(name, request.format, request.compression));
     const bytes = item.payload;
     try {
-      await this.fs.mkdir(directory, { recursive: true, mode: this.directoryMode });
-      await writeFileAtomically(path, bytes, { mode: this.fileMode, fileSystem: this.fs });
+      await this.write(path, directory, bytes);
     } catch (error) {
       throw new StorageWriteError(path, error);
     }
@@ -157,6 +173,7 @@ export class LocalStorage implements StorageBackend {
   private async scan(): Promise<void> {
     try {
       await this.fs.mkdir(this.directory, { recursive: true, mode: this.directoryMode });
+      this.createdDirectories.add(this.directory);
     } catch (error) {
       throw new StorageWriteError(this.directory, error);
     }
