@@ -1,4 +1,5 @@
 import { runFormatsBench } from './formats.js';
+import { runManagerBench } from './manager.js';
 import { runTreeInsertBench } from './tree-insert.js';
 
 // Prints one JSON document so results can be diffed and tracked over time.
@@ -8,5 +9,6 @@ const results = {
   date: new Date().toISOString(),
   treeInsert: await runTreeInsertBench(),
   formats: await runFormatsBench(),
+  manager: await runManagerBench(),
 };
 process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);

@@ -55,8 +55,11 @@ function info(pid: number, path: string, containerId: string, cookie: bigint): P
  * `count` process contexts inside one container, each with a realistic lineage: pid 1 on the
  * host, a container shim, a shell entrypoint, then one or two application binaries.
  */
-export function createProcesses(count: number, rng: () => number): ProcessContext[] {
-  const containerId = 'a'.repeat(64);
+export function createProcesses(
+  count: number,
+  rng: () => number,
+  containerId = 'a'.repeat(64),
+): ProcessContext[] {
   const init = info(1, '/sbin/init', '', 1n);
   const shim = info(2, '/usr/bin/containerd-shim-runc-v2', '', 2n);
   const shell = info(3, '/bin/sh', containerId, 3n);
@@ -72,6 +75,13 @@ export function createProcesses(count: number, rng: () => number): ProcessContex
     processes.push({ ...self, ancestors });
   }
   return processes;
+}
+
+/** A random 64-hex-digit container id, flat like one read from a collector. */
+export function randomContainerId(rng: () => number): string {
+  let id = '';
+  while (id.length < 64) id += Math.floor(rng() * 16).toString(16);
+  return flat(id);
 }
 
 /** A flat copy of a string, as a collector's JSON or procfs reader produces (template literals build ropes). */
@@ -102,32 +112,36 @@ export function mixedBatch(
   rng: () => number,
 ): ActivityEvent[] {
   const events: ActivityEvent[] = new Array(size);
-  for (let i = 0; i < size; i++) {
-    const p = Math.floor(rng() * processes.length);
-    const process = processes[p]!;
-    const roll = rng();
-    if (roll < newFraction) {
-      events[i] = {
-        type: 'open',
-        process,
-        file: { path: `/var/cache/app/b${batch}/d${i % 64}/obj-${i}.bin` },
-        flags: 0o102,
-      };
-    } else if (roll < newFraction + 0.04) {
-      events[i] = { type: 'exec', process };
-    } else if (roll < newFraction + 0.08) {
-      events[i] = { type: 'dns', process, dns: { name: `api${p % 7}.example.com`, type: 1 } };
-    } else {
-      const paths = known[p]!;
-      events[i] = {
-        type: 'open',
-        process,
-        file: { path: paths[Math.floor(rng() * paths.length)]! },
-        flags: 0,
-      };
-    }
-  }
+  for (let i = 0; i < size; i++) events[i] = mixedEvent(processes, known, newFraction, batch, i, rng);
   return events;
+}
+
+/** Event `i` of a {@link mixedBatch}. */
+export function mixedEvent(
+  processes: readonly ProcessContext[],
+  known: readonly string[][],
+  newFraction: number,
+  batch: number,
+  i: number,
+  rng: () => number,
+): ActivityEvent {
+  const p = Math.floor(rng() * processes.length);
+  const process = processes[p]!;
+  const roll = rng();
+  if (roll < newFraction) {
+    return {
+      type: 'open',
+      process,
+      file: { path: `/var/cache/app/b${batch}/d${i % 64}/obj-${i}.bin` },
+      flags: 0o102,
+    };
+  }
+  if (roll < newFraction + 0.04) return { type: 'exec', process };
+  if (roll < newFraction + 0.08) {
+    return { type: 'dns', process, dns: { name: `api${p % 7}.example.com`, type: 1 } };
+  }
+  const paths = known[p]!;
+  return { type: 'open', process, file: { path: paths[Math.floor(rng() * paths.length)]! }, flags: 0 };
 }
 
 /** A batch where every open is of a path never seen before. */
