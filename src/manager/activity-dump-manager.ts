@@ -300,6 +300,22 @@ export class ActivityDumpManager extends EventEmitter<ManagerEvents> {
    * @throws {InvalidArgumentError} when `event` is not an object.
    */
   handleEvent(event: ActivityEvent): EventOutcome {
+    return this.handleEventAt(event, this.clock.now());
+  }
+
+  /**
+   * Handles each event in turn, reading the clock once for the batch (its events are admitted
+   * at the same instant); returns how many added something to a dump.
+   * @throws {InvalidArgumentError} when an event is not an object (the earlier ones are handled).
+   */
+  handleEvents(events: Iterable<ActivityEvent>): number {
+    const now = this.clock.now();
+    let added = 0;
+    for (const event of events) if (this.handleEventAt(event, now) === 'added') added++;
+    return added;
+  }
+
+  private handleEventAt(event: ActivityEvent, now: number): EventOutcome {
     if (typeof event !== 'object' || event === null) {
       throw new InvalidArgumentError(`not an activity event: ${event === null ? 'null' : typeof event}`);
     }
@@ -308,7 +324,6 @@ export class ActivityDumpManager extends EventEmitter<ManagerEvents> {
     if (typeof process !== 'object' || process === null) return this.reject('broken_event');
     const containerId = process.containerId ?? '';
     if (typeof containerId !== 'string') return this.reject('broken_event');
-    const now = this.clock.now();
     let outcome: EventOutcome;
     if (containerId !== '') outcome = this.dispatch(containerId, event, now);
     else if (this.options.traceHostProcesses) outcome = this.dispatch(HOST_WORKLOAD, event, now);
@@ -321,13 +336,6 @@ export class ActivityDumpManager extends EventEmitter<ManagerEvents> {
       }
     }
     return outcome;
-  }
-
-  /** Handles each event in turn; returns how many added something to a dump. */
-  handleEvents(events: Iterable<ActivityEvent>): number {
-    let added = 0;
-    for (const event of events) if (this.handleEvent(event) === 'added') added++;
-    return added;
   }
 
   /**
@@ -477,7 +485,9 @@ export class ActivityDumpManager extends EventEmitter<ManagerEvents> {
   private dispatch(workload: string, event: ActivityEvent, now: number): EventOutcome {
     const decision = this.admission.admit(workload, event.type, now);
     if (typeof decision !== 'bigint') return this.reject(decision);
-    const entry = this.byCookie.get(decision);
+    // The workload's own dump is the usual answer, found by the key just hashed.
+    let entry = this.byWorkload.get(workload);
+    if (entry?.dump.cookie !== decision) entry = this.byCookie.get(decision);
     if (entry === undefined) return this.reject('no_dump');
     return entry.dump.insert(event);
   }

@@ -91,11 +91,18 @@ export interface InMemoryWorkloadAdmissionOptions {
   canAutoStart?: (workload: string) => boolean;
 }
 
+/** A config by cookie, with what admit() reads on every event kept flat. */
 interface ConfigEntry {
+  readonly cookie: bigint;
   config: LoadConfig;
   mask: number;
+  end: number;
+  rate: number;
+  paused: boolean;
   windowStart: number;
   windowCount: number;
+  /** Cleared when the config is deleted, so a slot holding it sees that without a lookup. */
+  live: boolean;
 }
 
 const RATE_WINDOW_MS = 1000;
@@ -114,7 +121,8 @@ export class InMemoryWorkloadAdmission implements WorkloadAdmission {
   private readonly defaultConfig: (now: number) => LoadConfig;
   private readonly autoStart: boolean;
   private readonly canAutoStart: (workload: string) => boolean;
-  private readonly traced = new Map<string, bigint>();
+  // Workload → the config entry of its cookie: one lookup per event.
+  private readonly traced = new Map<string, ConfigEntry>();
   private readonly configs = new Map<bigint, ConfigEntry>();
   private readonly waitList = new Map<string, number>();
   private listener: AdmissionListener | undefined;
@@ -140,57 +148,46 @@ export class InMemoryWorkloadAdmission implements WorkloadAdmission {
   }
 
   admit(workload: string, type: EventType, now: number): bigint | AdmissionRejection {
-    let cookie = this.traced.get(workload);
-    let entry = cookie === undefined ? undefined : this.configs.get(cookie);
-    if (cookie !== undefined && entry === undefined) {
+    let entry = this.traced.get(workload);
+    if (entry !== undefined && !entry.live) {
       this.traced.delete(workload); // a slot without a config traces nothing
-      cookie = undefined;
+      entry = undefined;
     }
-    if (cookie === undefined) {
+    if (entry === undefined) {
       const started = this.tryStart(workload, now);
       if (typeof started === 'string') return started;
-      cookie = started;
-      entry = this.configs.get(cookie);
-      if (entry === undefined) return 'not_traced';
+      entry = this.traced.get(workload);
+      if (entry === undefined || !entry.live) return 'not_traced';
     }
-    const config = entry!.config;
-    if (config.paused) return 'paused';
-    if (now > config.end) return 'expired';
-    if ((entry!.mask & eventTypeBit(type)) === 0) return 'event_type';
-    if (now - entry!.windowStart >= RATE_WINDOW_MS || now < entry!.windowStart) {
-      entry!.windowStart = now;
-      entry!.windowCount = 0;
+    if (entry.paused) return 'paused';
+    if (now > entry.end) return 'expired';
+    if ((entry.mask & eventTypeBit(type)) === 0) return 'event_type';
+    if (now - entry.windowStart >= RATE_WINDOW_MS || now < entry.windowStart) {
+      entry.windowStart = now;
+      entry.windowCount = 0;
     }
-    if (entry!.windowCount >= config.rate) return 'rate_limited';
-    entry!.windowCount++;
-    return cookie;
+    if (entry.windowCount >= entry.rate) return 'rate_limited';
+    entry.windowCount++;
+    return entry.cookie;
   }
 
   reserve(workload: string, cookie: bigint, config: LoadConfig): boolean {
     if (this.traced.has(workload) || this.traced.size >= this.capacity) return false;
-    this.traced.set(workload, cookie);
-    this.update(cookie, config);
+    this.traced.set(workload, this.upsert(cookie, config));
     return true;
   }
 
   update(cookie: bigint, config: LoadConfig): void {
-    const entry = this.configs.get(cookie);
-    if (entry === undefined) {
-      this.configs.set(cookie, {
-        config,
-        mask: eventTypeMask(config.tracedEventTypes),
-        windowStart: 0,
-        windowCount: 0,
-      });
-      return;
-    }
-    entry.config = config;
-    entry.mask = eventTypeMask(config.tracedEventTypes);
+    this.upsert(cookie, config);
   }
 
   release(workload: string, cookie: bigint): void {
-    if (this.traced.get(workload) === cookie) this.traced.delete(workload);
-    this.configs.delete(cookie);
+    if (this.traced.get(workload)?.cookie === cookie) this.traced.delete(workload);
+    const entry = this.configs.get(cookie);
+    if (entry !== undefined) {
+      entry.live = false;
+      this.configs.delete(cookie);
+    }
   }
 
   sweep(now: number): void {
@@ -207,13 +204,36 @@ export class InMemoryWorkloadAdmission implements WorkloadAdmission {
     if (this.traced.size >= this.capacity) return 'capacity';
     const cookie = randomCookie();
     const config = this.defaultConfig(now);
-    this.traced.set(workload, cookie);
-    this.update(cookie, config);
+    this.traced.set(workload, this.upsert(cookie, config));
     if (!this.listener.onTracingStarted(workload, cookie, config)) {
       this.release(workload, cookie);
       return 'not_traced';
     }
     if (config.waitListUntil > 0) this.waitList.set(workload, config.waitListUntil);
     return cookie;
+  }
+
+  private upsert(cookie: bigint, config: LoadConfig): ConfigEntry {
+    let entry = this.configs.get(cookie);
+    if (entry === undefined) {
+      entry = {
+        cookie,
+        config,
+        mask: 0,
+        end: 0,
+        rate: 0,
+        paused: false,
+        windowStart: 0,
+        windowCount: 0,
+        live: true,
+      };
+      this.configs.set(cookie, entry);
+    }
+    entry.config = config;
+    entry.mask = eventTypeMask(config.tracedEventTypes);
+    entry.end = config.end;
+    entry.rate = config.rate;
+    entry.paused = config.paused;
+    return entry;
   }
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Agent, type Dispatcher, request } from 'undici';
 import { type Clock, systemClock } from '../clock.js';
 import { gzip } from '../encoding/compression.js';
@@ -67,7 +68,7 @@ export interface SpoolFlushResult {
   sent: number;
   /** Still failing; kept. */
   failed: number;
-  /** Refused for good (413) or unreadable; kept aside as `.rejected` or `.corrupt`. */
+  /** Refused for good (413, 400, …) or unreadable; kept aside as `.rejected` or `.corrupt`. */
   setAside: number;
   /** For an endpoint no longer configured; kept. */
   skipped: number;
@@ -79,6 +80,8 @@ interface Target {
   readonly apiKey: string;
   /** The URL as it may appear in logs and errors. */
   readonly shown: string;
+  /** A fingerprint of the key, which tells apart endpoints sharing a URL (the key itself is never kept). */
+  readonly keyId: string;
 }
 
 type Attempt = { status: number; retryAfter: number | undefined } | { error: Error };
@@ -99,7 +102,8 @@ function endpointUrl(endpoint: RemoteEndpoint): Target {
   const path = url.pathname.replace(/\/+$/, '');
   url.pathname = path.endsWith(SECDUMP_PATH) ? path : `${path}${SECDUMP_PATH}`;
   const full = url.toString();
-  return { url: full, apiKey: endpoint.apiKey, shown: redact(full) };
+  const keyId = createHash('sha256').update(endpoint.apiKey).digest('hex').slice(0, 16);
+  return { url: full, apiKey: endpoint.apiKey, shown: redact(full), keyId };
 }
 
 /** The URL without user info and query values (where credentials could hide). */
@@ -167,7 +171,9 @@ export class RemoteStorage implements StorageBackend {
     this.ownsDispatcher = options.dispatcher === undefined;
     this.dispatcher = options.dispatcher ?? new Agent();
     this.logger = options.logger ?? silentLogger;
-    this.limiter = new ConcurrencyLimiter(Math.max(1, count(options.concurrency ?? 4, 'concurrency')));
+    const concurrency = count(options.concurrency ?? 4, 'concurrency');
+    if (concurrency < 1) throw new InvalidArgumentError('concurrency must be at least 1');
+    this.limiter = new ConcurrencyLimiter(concurrency);
     this.spool =
       options.spoolDirectory === undefined
         ? undefined
@@ -202,7 +208,8 @@ export class RemoteStorage implements StorageBackend {
 
   /**
    * Tries to deliver every spooled upload once (with its retries). Delivered ones are removed;
-   * a 413 or an unreadable file is set aside, never lost. Concurrent calls share one pass.
+   * one refused for good (413, 400, …) or unreadable is set aside, never lost. Concurrent calls
+   * share one pass.
    */
   flushSpool(): Promise<SpoolFlushResult> {
     this.flushing ??= this.flushOnce().finally(() => {
@@ -263,19 +270,19 @@ export class RemoteStorage implements StorageBackend {
     for (const [i, error] of results.entries()) {
       if (error === undefined) continue;
       if (error instanceof PayloadTooLargeError) this.countTooLarge(request.format, request.compression);
-      const file =
-        error instanceof PayloadTooLargeError
-          ? undefined
-          : await this.spoolUpload({
-              url: this.targets[i]!.shown,
-              name: dump.name,
-              format: request.format,
-              compression: request.compression,
-              contentType,
-              contentEncoding,
-              createdAt: this.clock.now(),
-              body,
-            });
+      const file = !isWorthRetryingLater(error)
+        ? undefined
+        : await this.spoolUpload({
+            url: this.targets[i]!.shown,
+            keyId: this.targets[i]!.keyId,
+            name: dump.name,
+            format: request.format,
+            compression: request.compression,
+            contentType,
+            contentEncoding,
+            createdAt: this.clock.now(),
+            body,
+          });
       if (file !== undefined) spooled.push(file);
       else firstError ??= error;
       this.logger.warn(
@@ -394,7 +401,7 @@ export class RemoteStorage implements StorageBackend {
         result.setAside++;
         continue;
       }
-      const target = this.targets.find((t) => t.shown === upload.url);
+      const target = this.targets.find((t) => t.shown === upload.url && t.keyId === upload.keyId);
       if (target === undefined) {
         result.skipped++;
         continue;
@@ -409,8 +416,12 @@ export class RemoteStorage implements StorageBackend {
       if (error === undefined) {
         await spool.remove(file);
         result.sent++;
-      } else if (error instanceof PayloadTooLargeError) {
-        this.countTooLarge(upload.format, upload.compression);
+      } else if (!isWorthRetryingLater(error)) {
+        if (error instanceof PayloadTooLargeError) this.countTooLarge(upload.format, upload.compression);
+        this.logger.error(
+          { endpoint: error.endpoint, status: error.status, file },
+          'spooled upload refused for good',
+        );
         await spool.setAside(file, 'rejected').catch(() => {});
         result.setAside++;
       } else {
@@ -424,6 +435,16 @@ export class RemoteStorage implements StorageBackend {
     const key = `${format}:${compression}`;
     this.tooLarge.set(key, (this.tooLarge.get(key) ?? 0) + 1);
   }
+}
+
+/**
+ * Whether a failed upload may succeed later, and so is worth spooling: network errors,
+ * timeouts, 429 and 5xx, and 401/403 (a key being rotated). Other answers (413, 400, a 2xx that
+ * is not 202) would be refused again.
+ */
+function isWorthRetryingLater(error: RemoteStorageError): boolean {
+  const status = error.status;
+  return status === undefined || status === 429 || status >= 500 || status === 401 || status === 403;
 }
 
 function positive(value: number, name: string): number {

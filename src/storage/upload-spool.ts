@@ -8,6 +8,8 @@ import { type FileSystem, nodeFileSystem } from './file-system.js';
 export interface SpooledUpload {
   /** Endpoint URL (never with credentials: keys stay in the configuration). */
   readonly url: string;
+  /** Fingerprint of the endpoint's key, to tell apart endpoints sharing a URL. */
+  readonly keyId: string;
   readonly name: string;
   readonly format: string;
   readonly compression: boolean;
@@ -96,10 +98,16 @@ export class UploadSpool {
     await this.fs.rename(file, `${file}.${suffix}`);
   }
 
-  /** Bytes held by spooled uploads. */
+  /** Bytes held in the spool directory, set-aside files included. */
   async size(): Promise<number> {
+    let names: string[];
+    try {
+      names = await this.fs.readdir(this.directory);
+    } catch {
+      return 0;
+    }
     let total = 0;
-    for (const file of await this.list()) {
+    for (const file of names.map((name) => join(this.directory, name))) {
       try {
         total += (await this.fs.stat(file)).size;
       } catch {

@@ -55,7 +55,8 @@ export function conformanceDump(requests: readonly StorageRequest[], name?: stri
   });
   const tool = buildLineage(['/bin/sh', '/usr/bin/tool'], { containerId: 'c0ffee' });
   dump.tree.insert(event('exec', tool, {}));
-  for (let i = 0; i < 20; i++) dump.tree.insert(event('open', tool, { file: { path: `/data/${sequence}/f${i}` } }));
+  for (let i = 0; i < 20; i++)
+    dump.tree.insert(event('open', tool, { file: { path: `/data/${sequence}/f${i}` } }));
   dump.tree.insert(event('dns', tool, { dns: { name: 'example.com', type: 1 } }));
   return dump;
 }
@@ -66,21 +67,29 @@ function request(subject: ConformanceSubject, format: DumpFormat, compression: b
 
 function itemOf(dump: ActivityDump, index = 0): PersistItem {
   const item = createPersistItems(dump)[index];
-  if (item === undefined || 'failure' in item) throw new ConformanceFailure('the conformance dump did not encode');
+  if (item === undefined || 'failure' in item)
+    throw new ConformanceFailure('the conformance dump did not encode');
   return item;
 }
 
-async function expectStored(subject: ConformanceSubject, item: PersistItem, receipt: PersistReceipt): Promise<void> {
-  check(typeof receipt?.location === 'string' && receipt.location !== '', 'store must resolve with a location');
+async function expectStored(
+  subject: ConformanceSubject,
+  item: PersistItem,
+  receipt: PersistReceipt,
+): Promise<void> {
+  check(
+    typeof receipt?.location === 'string' && receipt.location !== '',
+    'store must resolve with a location',
+  );
   check(Number.isFinite(receipt.size) && receipt.size > 0, 'store must resolve with the size it wrote');
   const bytes = await subject.read(receipt.location, item);
   check(bytes !== undefined, `nothing readable at ${receipt.location} once store resolved`);
   const back = decodeDump(bytes, { format: item.request.format });
-  check(back.metadata?.name === item.dump.name, `stored dump is named ${back.metadata?.name}, not ${item.dump.name}`);
   check(
-    back.tree.stats.processNodes === item.dump.tree.stats.processNodes,
-    'stored dump lost process nodes',
+    back.metadata?.name === item.dump.name,
+    `stored dump is named ${back.metadata?.name}, not ${item.dump.name}`,
   );
+  check(back.tree.stats.processNodes === item.dump.tree.stats.processNodes, 'stored dump lost process nodes');
   check(back.tree.dnsNames.has('example.com'), 'stored dump lost its DNS names');
   check(back.tags.join(',') === item.dump.tags.join(','), 'stored dump lost its tags');
 }
@@ -106,32 +115,40 @@ async function expectRejects(promise: Promise<unknown>, message: string): Promis
 export function storageConformanceCases(
   create: () => ConformanceSubject | Promise<ConformanceSubject>,
 ): ConformanceCase[] {
-  const withSubject =
-    (name: string, body: (subject: ConformanceSubject) => Promise<void>): ConformanceCase => ({
-      name,
-      async run() {
-        const subject = await create();
-        try {
-          await subject.backend.start?.();
-          await body(subject);
-        } finally {
-          await subject.backend.shutdown?.();
-          await subject.cleanup?.();
-        }
-      },
-    });
+  const withSubject = (
+    name: string,
+    body: (subject: ConformanceSubject) => Promise<void>,
+  ): ConformanceCase => ({
+    name,
+    async run() {
+      const subject = await create();
+      try {
+        await subject.backend.start?.();
+        await body(subject);
+      } finally {
+        await subject.backend.shutdown?.();
+        await subject.cleanup?.();
+      }
+    },
+  });
   const cases: ConformanceCase[] = [
     withSubject('serves local_storage or remote_storage requests', async ({ backend }) => {
-      check(backend.type === 'local_storage' || backend.type === 'remote_storage', `unknown type ${backend.type}`);
+      check(
+        backend.type === 'local_storage' || backend.type === 'remote_storage',
+        `unknown type ${backend.type}`,
+      );
     }),
   ];
   for (const format of ['json', 'protobuf', 'msgpack'] as const) {
     for (const compression of [false, true]) {
       cases.push(
-        withSubject(`stores ${format}${compression ? ' compressed' : ''}, readable once store resolves`, async (s) => {
-          const item = itemOf(conformanceDump([request(s, format, compression)]));
-          await expectStored(s, item, await s.backend.store(item));
-        }),
+        withSubject(
+          `stores ${format}${compression ? ' compressed' : ''}, readable once store resolves`,
+          async (s) => {
+            const item = itemOf(conformanceDump([request(s, format, compression)]));
+            await expectStored(s, item, await s.backend.store(item));
+          },
+        ),
       );
     }
   }
@@ -145,7 +162,10 @@ export function storageConformanceCases(
     withSubject('stores 20 dumps at once, each at its own location', async (s) => {
       const items = Array.from({ length: 20 }, () => itemOf(conformanceDump([request(s, 'msgpack', false)])));
       const receipts = await Promise.all(items.map((item) => s.backend.store(item)));
-      check(new Set(receipts.map((r) => r.location)).size === 20, 'two dumps were stored at the same location');
+      check(
+        new Set(receipts.map((r) => r.location)).size === 20,
+        'two dumps were stored at the same location',
+      );
       for (const [i, item] of items.entries()) await expectStored(s, item, receipts[i]!);
     }),
     withSubject('stores a dump again under the same name', async (s) => {
