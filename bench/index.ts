@@ -1,5 +1,6 @@
 import { runFormatsBench } from './formats.js';
 import { runManagerBench } from './manager.js';
+import { runStorageBench } from './storage.js';
 import { runTreeInsertBench } from './tree-insert.js';
 
 // Prints one JSON document so results can be diffed and tracked over time.
@@ -9,6 +10,7 @@ const results = {
   date: new Date().toISOString(),
   treeInsert: await runTreeInsertBench(),
   formats: await runFormatsBench(),
+  storage: await runStorageBench(),
   manager: await runManagerBench(),
 };
 process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
