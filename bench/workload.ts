@@ -1,17 +1,9 @@
 import type { ActivityEvent } from '../src/events/activity-event.js';
 import type { ProcessContext, ProcessInfo } from '../src/events/process.js';
+import { seededRandom } from '../src/testing/seeded-random.js';
 
-/** Deterministic PRNG (mulberry32) so every run measures the same events. */
-export function createRng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic randomness, so every run measures the same events. */
+export const createRng = seededRandom;
 
 const BINARIES = [
   '/usr/sbin/nginx',

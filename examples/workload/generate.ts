@@ -25,6 +25,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { seededRandom } from '../../src/testing/seeded-random.js';
 
 /** Where the script writes the workload (next to this file). */
 export const WORKLOAD_FILE = fileURLToPath(new URL('./container-workload.jsonl', import.meta.url));
@@ -32,17 +33,7 @@ export const WORKLOAD_FILE = fileURLToPath(new URL('./container-workload.jsonl',
 // ---------------------------------------------------------------------------------------------
 // Deterministic randomness and time
 
-/** mulberry32: a tiny seeded PRNG returning floats in [0, 1). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = seededRandom;
 
 const SEED = 0x5eed_2024;
 

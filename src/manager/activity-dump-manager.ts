@@ -18,6 +18,7 @@ import type { ProcessInfo } from '../events/process.js';
 import { type Logger, silentLogger } from '../logger.js';
 import { METRIC_NAMES, type Metrics, noopMetrics } from '../metrics.js';
 import type { DumpPersister, PersistOutcome } from '../storage/dump-persister.js';
+import { InFlight } from '../storage/in-flight.js';
 import {
   parseStorageRequests,
   type StorageRequest,
@@ -28,7 +29,13 @@ import { createDefaultStorage } from './default-storage.js';
 import { guardLogger, guardMetrics } from './guarded-ports.js';
 import { type LoadReduction, nextPartialLoadConfig } from './load-controller.js';
 import { LruCounter } from './lru-counter.js';
-import type { DumpDropReason, DumpEnd, DumpOrigin, ManagerEvents } from './manager-events.js';
+import {
+  DUMP_DROP_REASONS,
+  type DumpDropReason,
+  type DumpEnd,
+  type DumpOrigin,
+  type ManagerEvents,
+} from './manager-events.js';
 import {
   type ActivityDumpManagerOptions,
   DUMP_LIMITER_CAPACITY,
@@ -41,6 +48,7 @@ import type { ProcessSnapshotter } from './process-snapshotter.js';
 import type { SecurityProfileProvider } from './security-profile-provider.js';
 import type { TagsResolver } from './tags-resolver.js';
 import {
+  ADMISSION_REJECTIONS,
   type AdmissionListener,
   type AdmissionRejection,
   InMemoryWorkloadAdmission,
@@ -61,13 +69,7 @@ export type EventRejection = AdmissionRejection | 'host_process' | 'no_dump' | '
 
 /** Every {@link EventRejection}. */
 export const EVENT_REJECTIONS: readonly EventRejection[] = [
-  'paused',
-  'expired',
-  'wait_list',
-  'capacity',
-  'not_traced',
-  'event_type',
-  'rate_limited',
+  ...ADMISSION_REJECTIONS,
   'host_process',
   'no_dump',
   'closed',
@@ -189,7 +191,7 @@ export class ActivityDumpManager extends EventEmitter<ManagerEvents> {
   private cgroupDumps = 0;
   private readonly limiter = new LruCounter(DUMP_LIMITER_CAPACITY);
   private readonly tasks: Record<PeriodicTaskName, PeriodicTask>;
-  private readonly persisting = new Set<Promise<DumpEnd>>();
+  private readonly persisting = new InFlight();
   // Dumps off the active list and not yet persisted or dropped: each dump is counted in one place.
   private readonly ending = new Set<ActivityDump>();
   private snapshotQueue: Promise<void> = Promise.resolve();
@@ -197,15 +199,7 @@ export class ActivityDumpManager extends EventEmitter<ManagerEvents> {
   private readonly rejected = zeroCounts(EVENT_REJECTIONS);
   private readonly rejectedSent = zeroCounts(EVENT_REJECTIONS);
   private readonly counts = { started: 0, persisted: 0, droppedTotal: 0 };
-  private readonly dropped = zeroCounts<DumpDropReason>([
-    'empty',
-    'no_selector',
-    'no_storage',
-    'deny_list',
-    'max_dump_reached',
-    'selector_stopped',
-    'persist_failed',
-  ]);
+  private readonly dropped = zeroCounts(DUMP_DROP_REASONS);
   // The agent's swap-to-zero counters, sent by sendStats.
   private emptyDropped = 0;
   private dropMaxDumpReached = 0;
@@ -642,10 +636,7 @@ export class ActivityDumpManager extends EventEmitter<ManagerEvents> {
   private conclude(dump: ActivityDump, dropReason?: DumpDropReason): Promise<DumpEnd> {
     const reason = dropReason ?? this.dropReasonOf(dump);
     if (reason !== undefined) return Promise.resolve(this.drop(dump, reason, []));
-    const persist = this.persist(dump);
-    this.persisting.add(persist);
-    void persist.then(() => this.persisting.delete(persist));
-    return persist;
+    return this.persisting.track(this.persist(dump));
   }
 
   private dropReasonOf(dump: ActivityDump): DumpDropReason | undefined {
@@ -888,7 +879,7 @@ export class ActivityDumpManager extends EventEmitter<ManagerEvents> {
     await this.resolveTags();
     const now = this.clock.now();
     for (const entry of [...this.active]) void this.end(entry, now);
-    while (this.persisting.size > 0) await Promise.all([...this.persisting]);
+    await this.persisting.drain();
     this.sendStats();
     await this.storageStart;
     try {

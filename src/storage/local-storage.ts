@@ -5,6 +5,7 @@ import { InvalidArgumentError, StorageClosedError, StorageWriteError } from '../
 import { METRIC_NAMES, type Metrics } from '../metrics.js';
 import { writeFileAtomically } from './atomic-write.js';
 import { type FileSystem, nodeFileSystem } from './file-system.js';
+import { InFlight } from './in-flight.js';
 import type { PersistItem, PersistReceipt, StorageBackend } from './storage-backend.js';
 
 const DUMP_FILE = new RegExp(`^(.+)\\.(?:${Object.values(FORMAT_EXTENSIONS).join('|')})(?:\\.gz)?$`);
@@ -51,7 +52,7 @@ export class LocalStorage implements StorageBackend {
   private readonly fs: FileSystem;
   // Dump name → its files; Map order is the eviction order (first = least recently stored).
   private readonly dumps = new Map<string, string[]>();
-  private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly inFlight = new InFlight();
   // Directories known to exist, so a store costs no mkdir.
   private readonly createdDirectories = new Set<string>();
   private deleted = 0;
@@ -92,19 +93,13 @@ export class LocalStorage implements StorageBackend {
 
   async store(item: PersistItem): Promise<PersistReceipt> {
     if (this.closing !== undefined) throw new StorageClosedError('local storage is shut down');
-    const task = this.writeItem(item);
-    this.inFlight.add(task);
-    try {
-      return await task;
-    } finally {
-      this.inFlight.delete(task);
-    }
+    return this.inFlight.track(this.writeItem(item));
   }
 
   /** Waits for writes in flight; later stores reject. Idempotent. */
   shutdown(): Promise<void> {
     this.closing ??= (async () => {
-      while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+      await this.inFlight.drain();
     })();
     return this.closing;
   }

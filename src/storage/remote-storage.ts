@@ -14,6 +14,7 @@ import { type Logger, silentLogger } from '../logger.js';
 import { METRIC_NAMES, type Metrics } from '../metrics.js';
 import { ConcurrencyLimiter } from './concurrency-limiter.js';
 import type { FileSystem } from './file-system.js';
+import { InFlight } from './in-flight.js';
 import { multipartBody, randomBoundary } from './multipart.js';
 import { remoteEventMetadata } from './remote-event-metadata.js';
 import { parseRetryAfter, type RetryPolicy, retryDelay } from './retry-policy.js';
@@ -146,7 +147,7 @@ export class RemoteStorage implements StorageBackend {
   private readonly limiter: ConcurrencyLimiter;
   private readonly spool: UploadSpool | undefined;
   private readonly tooLarge = new Map<string, number>();
-  private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly inFlight = new InFlight();
   // Retry delays in progress: shutdown cuts them short (requests in flight run to their timeout).
   private readonly delays = new Set<AbortController>();
   private flushing: Promise<SpoolFlushResult> | undefined;
@@ -197,13 +198,7 @@ export class RemoteStorage implements StorageBackend {
 
   async store(item: PersistItem): Promise<PersistReceipt> {
     if (this.closing !== undefined) throw new StorageClosedError('remote storage is shut down');
-    const task = this.upload(item);
-    this.inFlight.add(task);
-    try {
-      return await task;
-    } finally {
-      this.inFlight.delete(task);
-    }
+    return this.inFlight.track(this.upload(item));
   }
 
   /**
@@ -225,7 +220,7 @@ export class RemoteStorage implements StorageBackend {
   shutdown(): Promise<void> {
     this.closing ??= (async () => {
       for (const controller of this.delays) controller.abort();
-      while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+      await this.inFlight.drain();
       await this.flushing?.catch(() => {});
       if (this.ownsDispatcher) await this.dispatcher.close();
     })();

@@ -5,6 +5,7 @@ import { type Logger, silentLogger } from '../logger.js';
 import { guardLogger, guardMetrics } from '../manager/guarded-ports.js';
 import { METRIC_NAMES, type Metrics, noopMetrics } from '../metrics.js';
 import type { DumpPersister, PersistOutcome } from './dump-persister.js';
+import { InFlight } from './in-flight.js';
 import { createPersistItems } from './persist-item.js';
 import type { StorageBackend } from './storage-backend.js';
 import type { StorageRequest, StorageType } from './storage-request.js';
@@ -43,7 +44,7 @@ export class StorageManager extends EventEmitter<StorageEvents> implements DumpP
   private readonly backends = new Map<StorageType, StorageBackend>();
   private readonly metrics: Metrics;
   private readonly logger: Logger;
-  private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly inFlight = new InFlight();
   private starting: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
 
@@ -90,16 +91,13 @@ export class StorageManager extends EventEmitter<StorageEvents> implements DumpP
       const error = new StorageClosedError('the storage manager is shut down');
       return Promise.resolve(dump.storageRequests.map((request) => ({ request, ok: false as const, error })));
     }
-    const task = this.persistNow(dump);
-    this.inFlight.add(task);
-    void task.then(() => this.inFlight.delete(task));
-    return task;
+    return this.inFlight.track(this.persistNow(dump));
   }
 
   /** Waits for persists in flight, then shuts every backend down. Idempotent. */
   shutdown(): Promise<void> {
     this.closing ??= (async () => {
-      while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
+      await this.inFlight.drain();
       await Promise.all(
         [...this.backends.values()].map(async (backend) => {
           try {

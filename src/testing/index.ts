@@ -15,6 +15,7 @@ export {
 } from './event-builders.js';
 export { clockFromFakeTimers, type FakeTimersClock } from './fake-clock.js';
 export { type RecordedMetric, RecordingMetrics } from './recording-metrics.js';
+export { seededRandom } from './seeded-random.js';
 export {
   type ConformanceCase,
   type ConformanceSubject,

@@ -10,7 +10,10 @@ import { conformanceDump } from '../../src/testing/storage-conformance.js';
 import { DATADOG_FIXTURES, hasDatadogFixtures } from '../support/fixtures.js';
 import { IntakeServer } from '../support/intake-server.js';
 
-async function run(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+async function runWith(
+  env: Record<string, string>,
+  ...argv: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
   const code = await main(argv, {
@@ -20,8 +23,13 @@ async function run(...argv: string[]): Promise<{ code: number; stdout: string; s
     stderr: (t) => {
       stderr += t;
     },
+    env,
   });
   return { code, stdout, stderr };
+}
+
+function run(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return runWith({}, ...argv);
 }
 
 const fixture = join(DATADOG_FIXTURES, 'activity-tree-suite', 'exec-12_wanted_tree.json');
@@ -82,21 +90,6 @@ describe('activity-dump transcode --remote', () => {
     const path = join(dir, 'input.protobuf');
     writeFileSync(path, encodeDump(conformanceDump([]), 'protobuf'));
     return path;
-  }
-
-  async function runWith(env: Record<string, string>, ...argv: string[]) {
-    let stdout = '';
-    let stderr = '';
-    const code = await main(argv, {
-      stdout: (t) => {
-        stdout += t;
-      },
-      stderr: (t) => {
-        stderr += t;
-      },
-      env,
-    });
-    return { code, stdout, stderr };
   }
 
   it('uploads each format to the intake with the key from DD_API_KEY, and never prints it', async () => {

@@ -8,7 +8,13 @@ import type { LoadReduction } from '../../src/manager/load-controller.js';
 import { DUMP_DROP_REASONS, type DumpDropReason, type DumpOrigin } from '../../src/manager/manager-events.js';
 import { InMemoryWorkloadAdmission } from '../../src/manager/workload-admission.js';
 import type { WorkloadRef } from '../../src/manager/workload-ref.js';
-import { buildLineage, clockFromFakeTimers, event, MemoryStorage } from '../../src/testing/index.js';
+import {
+  buildLineage,
+  clockFromFakeTimers,
+  event,
+  MemoryStorage,
+  seededRandom,
+} from '../../src/testing/index.js';
 
 // A fleet of 50 containers over 2 simulated hours on fake time. The manager runs with options
 // close to the defaults, scaled (rate, size budget) so that splits, wait-list expiries, drops and
@@ -37,17 +43,8 @@ const UNTAGGED = 17; // the tags resolver never knows it
 const BIND_ONLY = 23; // only emits an untraced event type: its dumps stay empty
 const NOISY_ID = 'ctr-00';
 
-/** Mulberry32: a small seeded PRNG, so that every run replays the same fleet. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+// Seeded, so that every run replays the same fleet.
+const prng = seededRandom;
 
 interface Workload {
   readonly index: number;
