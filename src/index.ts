@@ -121,7 +121,7 @@ export {
   MIN_MAX_DUMP_SIZE_KIB,
   type RecorderMetadata,
 } from './manager/manager-options.js';
-export type { ProcessSnapshotter, SnapshotEvents } from './manager/process-snapshotter.js';
+export type { ProcessSnapshotter, SnapshotEvents, SnapshotRequest } from './manager/process-snapshotter.js';
 export type { SecurityProfileProvider, SilentWorkload } from './manager/security-profile-provider.js';
 export type { TagsResolver } from './manager/tags-resolver.js';
 export {

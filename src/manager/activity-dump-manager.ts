@@ -844,7 +844,11 @@ export class ActivityDumpManager extends EventEmitter<ManagerEvents> {
       const controller = new AbortController();
       entry.snapshot = controller;
       try {
-        const events = await snapshotter.snapshot(entry.ref, controller.signal);
+        const events = await snapshotter.snapshot({
+          workload: entry.ref,
+          tracedEventTypes: entry.dump.loadConfig!.tracedEventTypes,
+          signal: controller.signal,
+        });
         if (isSyncIterable(events)) {
           for (const event of events) if (!this.insertSnapshotEvent(entry, event)) break;
         } else {

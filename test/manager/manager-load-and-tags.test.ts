@@ -455,7 +455,8 @@ describe('snapshots', () => {
     const h = createHarness({
       admission,
       processSnapshotter: {
-        async snapshot(ref) {
+        async snapshot({ workload: ref, tracedEventTypes }) {
+          expect(tracedEventTypes).toEqual(['exec', 'open']);
           snapshotted.push(ref.containerId);
           const running = buildLineage(['/bin/sh', '/usr/sbin/daemon'], { containerId: ref.containerId });
           return [
