@@ -2,27 +2,8 @@ import { writeFile } from 'node:fs/promises';
 import { encodeDot } from '../encoding/dot-encoder.js';
 import { readDumpFile } from '../encoding/read-dump-file.js';
 import { type Command, parseCommandArgs } from './command.js';
+import { loadViz, renderSvg, tryLoadViz, VIZ_MISSING, type VizLoader } from './svg-renderer.js';
 import { UsageError } from './usage-error.js';
-
-/** What `render` needs of `@viz-js/viz`. */
-export interface VizModule {
-  instance(): Promise<{
-    render(
-      input: string,
-      options: { format: string },
-    ): { status: string; output?: string; errors: { level?: string; message: string }[] };
-  }>;
-}
-
-/** Loads `@viz-js/viz`, an optional peer dependency. */
-export type VizLoader = () => Promise<VizModule>;
-
-const loadViz: VizLoader = () => import('@viz-js/viz');
-
-const VIZ_MISSING =
-  'rendering SVG needs the optional package @viz-js/viz (Graphviz compiled to WebAssembly; no system Graphviz needed).\n' +
-  'Install it with: npm install @viz-js/viz\n' +
-  'or write the Graphviz source instead: -o <file>.dot\n';
 
 /** Builds the `render` command; `load` replaces the `@viz-js/viz` import (tests use it). */
 export function createRenderCommand(load: VizLoader = loadViz): Command {
@@ -54,9 +35,11 @@ export function createRenderCommand(load: VizLoader = loadViz): Command {
         throw new UsageError(`cannot tell the output format of '${output}': use .svg or .dot`);
 
       // Load the renderer before the (possibly long) decode, so a missing package fails fast.
-      const viz = kind === 'svg' ? await tryLoad(load) : undefined;
+      const viz = kind === 'svg' ? await tryLoadViz(load) : undefined;
       if (viz === null) {
-        io.stderr(`activity-dump render: ${VIZ_MISSING}`);
+        io.stderr(
+          `activity-dump render: ${VIZ_MISSING}or write the Graphviz source instead: -o <file>.dot\n`,
+        );
         return 1;
       }
       const dump = await readDumpFile(positionals[0]!, { format: values.format });
@@ -85,27 +68,4 @@ function outputKind(path: string): 'svg' | 'dot' | undefined {
   if (lower.endsWith('.svg')) return 'svg';
   if (lower.endsWith('.dot')) return 'dot';
   return undefined;
-}
-
-/** The module, or `null` when it is not installed. */
-async function tryLoad(load: VizLoader): Promise<VizModule | null> {
-  try {
-    return await load();
-  } catch (error) {
-    const code = (error as { code?: unknown } | null)?.code;
-    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') return null;
-    throw error;
-  }
-}
-
-/** Lays the graph out as SVG; Graphviz failures (including running out of memory) become `error`. */
-async function renderSvg(viz: VizModule, dot: string): Promise<{ output: string; error?: string }> {
-  try {
-    const result = (await viz.instance()).render(dot, { format: 'svg' });
-    if (result.status === 'success' && result.output !== undefined) return { output: result.output };
-    const messages = result.errors.filter((e) => e.level !== 'warning').map((e) => e.message.trim());
-    return { output: '', error: messages.join('; ') || 'unknown error' };
-  } catch (error) {
-    return { output: '', error: error instanceof Error ? error.message : String(error) };
-  }
 }
