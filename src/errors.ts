@@ -143,3 +143,9 @@ export class StorageClosedError extends StorageError {
   override readonly code: string = 'AD_ERR_STORAGE_CLOSED';
   override name = 'StorageClosedError';
 }
+
+/** `/proc` itself cannot be read (missing, or closed to this process): not a race on one process. */
+export class ProcfsError extends ActivityDumpError {
+  override readonly code = 'AD_ERR_PROCFS';
+  override name = 'ProcfsError';
+}

@@ -50,6 +50,7 @@ export {
   InvalidArgumentError,
   ManagerClosedError,
   PayloadTooLargeError,
+  ProcfsError,
   RemoteStorageError,
   StorageClosedError,
   StorageError,

@@ -1,6 +1,6 @@
 import { readdir, readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { InvalidArgumentError } from '../../errors.js';
+import { InvalidArgumentError, ProcfsError } from '../../errors.js';
 import { parseNetSockets } from './net-sockets.js';
 import {
   type ProcStatus,
@@ -161,8 +161,15 @@ export class ProcReader {
 
   /** The process ids (numeric entries of the root), ascending. */
   async listPids(): Promise<number[]> {
-    const names = await this.#settled(() => this.#fs.readdir(this.#root));
-    if (names === undefined) return [];
+    let names: string[];
+    try {
+      names = await this.#fs.readdir(this.#root);
+    } catch (error) {
+      // Not a race on one process: procfs itself is missing or closed to us.
+      throw new ProcfsError(`cannot list processes in ${this.#root}: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
     return names
       .filter((name) => PID_NAME.test(name))
       .map(Number)

@@ -1,0 +1,254 @@
+import { type Clock, systemClock, type TimerHandle } from '../../clock.js';
+import { InvalidArgumentError } from '../../errors.js';
+import type { ActivityEvent } from '../activity-event.js';
+import type { ProcessContext, ProcessInfo } from '../process.js';
+import { parseSocketTarget } from './net-sockets.js';
+import { ProcReader, type ProcReaderOptions } from './proc-reader.js';
+import type { ProcSocket } from './proc-types.js';
+import { hasExited, type ProcEntry, ProcessTable, readProcEntry } from './process-table.js';
+
+/** Where a {@link ProcfsEventSource} sends its events: an `ActivityDumpManager` does. */
+export interface EventSink {
+  handleEvents(events: Iterable<ActivityEvent>): unknown;
+}
+
+/** Options of a {@link ProcfsEventSource}. */
+export interface ProcfsEventSourceOptions extends ProcReaderOptions {
+  /** Receives each poll's events. */
+  sink: EventSink;
+  /** Time between polls, ms. @default 250 */
+  interval?: number;
+  /**
+   * Which processes to watch (all by default), given the whole table for lineage questions;
+   * the others produce no events and their fds are never read.
+   */
+  filter?: (entry: ProcEntry, table: ProcessTable) => boolean;
+  /** Stops the source when aborted. */
+  signal?: AbortSignal;
+  /** @default systemClock */
+  clock?: Clock;
+  /** Called when a poll fails as a whole (unreadable `/proc`); the next poll still runs. */
+  onError?: (error: Error) => void;
+}
+
+/** What a source has seen so far. */
+export interface EventSourceStats {
+  polls: number;
+  events: number;
+  /** Processes being watched after the last poll. */
+  processes: number;
+  /** Entries skipped because a process vanished, a read was refused, or an entry was malformed. */
+  skipped: Record<string, number>;
+}
+
+interface Watched {
+  entry: ProcEntry;
+  context: ProcessContext;
+  /** `exe` + NUL + the command line: a change means a new image. */
+  image: string;
+  files: Set<string>;
+  sockets: Set<bigint>;
+}
+
+const NS_PER_MS = 1_000_000n;
+
+function imageOf(info: ProcessInfo): string {
+  return [info.file.path, info.argv0 ?? '', ...(info.args ?? [])].join('\u0000');
+}
+
+/**
+ * Polls `/proc` and turns what changed into events: `exec` for a new process or a new image
+ * (executable or command line) in a known one, with its ancestor chain from ppid links;
+ * `exit` for a process gone; `open` for a new file among its fd targets; `bind` for a new
+ * listening TCP or bound UDP socket among them. Each process's container or cgroup comes from
+ * `/proc/<pid>/cgroup`.
+ *
+ * Polling cannot see everything the kernel would report: a process that lives shorter than
+ * the interval is missed (with its files and sockets); files opened and closed between two
+ * polls are missed; an image that is exec'd and replaced between polls shows only as the last
+ * one; mapped files, DNS, IMDS and syscalls are not polled (a snapshot reads mapped files).
+ */
+export class ProcfsEventSource {
+  private readonly reader: ProcReader;
+  private readonly sink: EventSink;
+  private readonly interval: number;
+  private readonly filter: (entry: ProcEntry, table: ProcessTable) => boolean;
+  private readonly clock: Clock;
+  private readonly onError: (error: Error) => void;
+  private readonly signal: AbortSignal | undefined;
+  private readonly watched = new Map<number, Watched>();
+  // Every process read, watched or not: re-read only when its start time or comm changes.
+  private readonly known = new Map<number, ProcEntry>();
+  private readonly counts = { polls: 0, events: 0 };
+  private timer: TimerHandle | undefined;
+  private polling: Promise<void> | undefined;
+  private running = false;
+
+  /** @throws {InvalidArgumentError} for a bad interval or a sink without `handleEvents`. */
+  constructor(options: ProcfsEventSourceOptions) {
+    if (typeof options?.sink?.handleEvents !== 'function') {
+      throw new InvalidArgumentError('ProcfsEventSource needs a sink with handleEvents');
+    }
+    const interval = options.interval ?? 250;
+    if (!Number.isFinite(interval) || interval <= 0) {
+      throw new InvalidArgumentError(
+        `interval must be a number of milliseconds > 0, got ${String(interval)}`,
+      );
+    }
+    this.reader = new ProcReader(options);
+    this.sink = options.sink;
+    this.interval = interval;
+    this.filter = options.filter ?? (() => true);
+    this.clock = options.clock ?? systemClock;
+    this.onError = options.onError ?? (() => {});
+    this.signal = options.signal;
+    this.signal?.addEventListener('abort', () => void this.stop(), { once: true });
+  }
+
+  /** Counters so far. */
+  get stats(): EventSourceStats {
+    return { ...this.counts, processes: this.watched.size, skipped: { ...this.reader.skipped } };
+  }
+
+  /**
+   * Starts polling: the first poll runs at once and reports everything already running as new
+   * (idempotent; nothing happens once the signal is aborted).
+   */
+  start(): void {
+    if (this.running || this.signal?.aborted === true) return;
+    this.running = true;
+    this.schedule(0);
+  }
+
+  /** Stops polling; resolves once a poll in progress has delivered its events. Idempotent. */
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.polling;
+  }
+
+  /** Runs one poll now and delivers its events (also what `start` schedules). */
+  poll(): Promise<void> {
+    this.polling ??= this.pollOnce()
+      .catch((error: unknown) => this.onError(error instanceof Error ? error : new Error(String(error))))
+      .finally(() => {
+        this.polling = undefined;
+      });
+    return this.polling;
+  }
+
+  private schedule(delay: number): void {
+    this.timer = this.clock.setTimeout(() => {
+      this.timer = undefined;
+      void this.poll().then(() => {
+        if (this.running) this.schedule(this.interval);
+      });
+    }, delay);
+  }
+
+  private async pollOnce(): Promise<void> {
+    const now = BigInt(Math.round(this.clock.now())) * NS_PER_MS;
+    const bootTime = (await this.reader.readBootTime()) ?? 0;
+    const pids = await this.reader.listPids();
+    const events: ActivityEvent[] = [];
+    const entries = new Map<number, ProcEntry>();
+    for (const pid of pids) {
+      const stat = await this.reader.readStat(pid);
+      // A zombie has exited: it gets its exit now, not a new image read from what is left of it.
+      if (stat === undefined || hasExited(stat)) continue;
+      const cached = this.known.get(pid);
+      const entry =
+        cached !== undefined && cached.startTicks === stat.startTicks && cached.comm === stat.comm
+          ? cached
+          : await readProcEntry(this.reader, pid, bootTime, stat);
+      if (entry !== undefined) entries.set(pid, entry);
+    }
+    this.known.clear();
+    for (const [pid, entry] of entries) this.known.set(pid, entry);
+    for (const [pid, watched] of this.watched) {
+      if (entries.has(pid)) continue;
+      events.push({ type: 'exit', process: watched.context, timestamp: now });
+      this.watched.delete(pid);
+    }
+    const table = ProcessTable.of(entries);
+    for (const [pid, entry] of entries) {
+      if (!this.filter(entry, table)) continue;
+      const known = this.watched.get(pid);
+      if (known !== undefined && known.entry.startTicks !== entry.startTicks) {
+        // The pid was reused: the process we knew exited between two polls.
+        events.push({ type: 'exit', process: known.context, timestamp: now });
+        this.watched.delete(pid);
+      }
+      const watched = this.watched.get(pid);
+      const image = imageOf(entry.info);
+      if (watched === undefined || watched.image !== image) {
+        const context = this.contextOf(table, pid, watched, now);
+        if (context === undefined) continue;
+        events.push({ type: 'exec', process: context, timestamp: now });
+        this.watched.set(pid, { entry, context, image, files: new Set(), sockets: new Set() });
+      }
+      await this.collectActivity(this.watched.get(pid)!, events, now);
+    }
+    this.counts.polls++;
+    this.counts.events += events.length;
+    if (events.length > 0) this.sink.handleEvents(events);
+  }
+
+  /**
+   * The context of a new image. For an image replacing another in the same pid, the previous
+   * one is its nearest ancestor, as the kernel's process cache shows an exec chain.
+   */
+  private contextOf(
+    table: ProcessTable,
+    pid: number,
+    previous: Watched | undefined,
+    now: bigint,
+  ): ProcessContext | undefined {
+    const context = table.context(pid);
+    if (context === undefined || previous === undefined) return context;
+    const { ancestors: _, ...before } = previous.context;
+    return {
+      ...context,
+      isExecExec: true,
+      execTime: now,
+      ancestors: [before, ...(previous.context.ancestors ?? [])],
+    };
+  }
+
+  private async collectActivity(watched: Watched, events: ActivityEvent[], now: bigint): Promise<void> {
+    const pid = watched.entry.info.pid;
+    const { targets } = await this.reader.readFdTargets(pid);
+    const newSockets: bigint[] = [];
+    for (const target of targets) {
+      if (target.startsWith('/')) {
+        if (watched.files.has(target)) continue;
+        watched.files.add(target);
+        events.push({ type: 'open', process: watched.context, file: { path: target }, timestamp: now });
+        continue;
+      }
+      const inode = parseSocketTarget(target);
+      if (inode !== undefined && !watched.sockets.has(inode)) newSockets.push(inode);
+    }
+    if (newSockets.length === 0) return;
+    const sockets: Map<bigint, ProcSocket> = await this.reader.readSockets(pid);
+    for (const inode of newSockets) {
+      // Each socket is looked up once: a connected or non-IP one has nothing bound to report.
+      watched.sockets.add(inode);
+      const socket = sockets.get(inode);
+      if (socket === undefined) continue;
+      events.push({
+        type: 'bind',
+        process: watched.context,
+        bind: {
+          family: socket.family,
+          ip: socket.ip,
+          port: socket.port,
+          protocol: socket.protocol,
+          retval: 0,
+        },
+        timestamp: now,
+      });
+    }
+  }
+}
