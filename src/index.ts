@@ -85,6 +85,43 @@ export { parseCwsEvent } from './events/cws-json.js';
 export { type FileInfo, HashState } from './events/file-info.js';
 export type { MatchedRule } from './events/matched-rule.js';
 export type { Credentials, ProcessContext, ProcessInfo } from './events/process.js';
+export {
+  type CgroupRuntime,
+  containerIdFromCgroupPath,
+  parseCgroupFile,
+} from './events/procfs/cgroup-identity.js';
+export { parseNetSockets, parseSocketTarget } from './events/procfs/net-sockets.js';
+export {
+  type ProcStatus,
+  parseCmdline,
+  parseMaps,
+  parseStat,
+  parseStatus,
+} from './events/procfs/proc-parsers.js';
+export {
+  type ProcExe,
+  type ProcFdTargets,
+  type ProcFileSystem,
+  ProcReader,
+  type ProcReaderOptions,
+  type ProcSkipReason,
+} from './events/procfs/proc-reader.js';
+export type { CgroupIdentity, ProcSocket, ProcStat } from './events/procfs/proc-types.js';
+export { CLOCK_TICKS_PER_SECOND, type ProcEntry, ProcessTable } from './events/procfs/process-table.js';
+export {
+  type EventSink,
+  type EventSourceStats,
+  ProcfsEventSource,
+  type ProcfsEventSourceOptions,
+} from './events/procfs/procfs-event-source.js';
+export {
+  belongsTo,
+  MAX_FDS_PER_PROCESS,
+  MAX_MAPPED_FILES,
+  ProcfsSnapshotter,
+  type ProcfsSnapshotterOptions,
+  type SnapshotStats,
+} from './events/procfs/procfs-snapshotter.js';
 export { type LogFn, type Logger, silentLogger } from './logger.js';
 export {
   ActivityDumpManager,

@@ -7,6 +7,8 @@ export interface CommandIo {
   stderr: (text: string) => void;
   /** Environment variables (`DD_API_KEY`, …). @default process.env */
   env?: Readonly<Record<string, string | undefined>>;
+  /** Whether stdout is a terminal (progress bars instead of lines). @default false */
+  isTTY?: boolean;
 }
 
 /** A CLI command: parses its own arguments, writes to the streams it is given, returns an exit code. */

@@ -2,12 +2,19 @@ import { readFileSync } from 'node:fs';
 import { ActivityDumpError } from '../errors.js';
 import type { Command, CommandIo } from './command.js';
 import { inspectCommand } from './inspect-command.js';
+import { recordCommand } from './record-command.js';
 import { renderCommand } from './render-command.js';
 import { transcodeCommand } from './transcode-command.js';
 import { treeCommand } from './tree-command.js';
 import { UsageError } from './usage-error.js';
 
-const COMMANDS: readonly Command[] = [inspectCommand, treeCommand, renderCommand, transcodeCommand];
+const COMMANDS: readonly Command[] = [
+  recordCommand,
+  inspectCommand,
+  treeCommand,
+  renderCommand,
+  transcodeCommand,
+];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
