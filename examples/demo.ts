@@ -1,104 +1,101 @@
 /**
- * Builds the activity tree of a container from a bundled stream of Datadog CWS events, the way the
- * Datadog Agent builds an activity dump, and prints it.
+ * Records this machine for about 10 seconds from /proc, with a small workload started alongside
+ * so there is always something to see, and writes the activity dumps (JSON) and a drawing of
+ * each activity tree (SVG) to ./dumps/.
  *
  *   npm run demo
  *
- * The events (`workload/container-workload.jsonl`, one agent JSON event per line) are about two
- * minutes of a container running nginx, an `apt-get install`, and a Python app that calls curl;
- * `workload/generate.ts` writes them.
+ * No root, no server, no account: the recorder polls /proc (Linux). The workload is a shell
+ * script that runs a few commands, reads files, keeps one open, and has node listen on a TCP
+ * port of 127.0.0.1.
  */
-import { readFileSync } from 'node:fs';
-import { relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 // Applications import from 'activity-dump'; the examples import the sources so they run without a build.
-import {
-  ActivityTree,
-  type DropReason,
-  EVENT_TYPES,
-  type InsertOutcome,
-  parseCwsEvent,
-  renderTreeDebug,
-} from '../src/index.js';
-import { CONTAINER_ID } from './workload/generate.js';
+import { main } from '../src/cli/main.js';
+import { decodeDump, type FileNode, type ProcessNode } from '../src/index.js';
 
-const IMAGE_TAG = 'nginx:1.25';
-const WORKLOAD = fileURLToPath(new URL('./workload/container-workload.jsonl', import.meta.url));
+const OUTPUT = resolve('dumps');
+const SECONDS = 10;
 
-/** What each drop reason means, for the summary. */
-const DROP_HINTS: Record<DropReason, string> = {
-  event_type: 'event type not traced',
-  invalid_root_node: 'no process of the lineage can be the root of the tree',
-  bind_family: 'bind on an address family other than IPv4/IPv6',
-  broken_event: 'malformed event',
-  broken_lineage: 'lineage does not reach pid 1',
-  process_node_not_created: 'process outside the selector, here runc on the host',
-  imds_filtered: 'IMDS response without credentials, or request without URL',
-};
+/** The workload: each step lasts long enough for the 250 ms polls to see it. */
+const WORKLOAD = `
+cd "$1"
+exec 3< "$1/settings.conf"                  # keep a file open for the whole run
+for round in 1 2; do
+  timeout 1 tail -f /etc/hostname > /dev/null # a command that reads a file for a second
+  ls -l "$1" > "$1/listing.txt"               # too quick for polling to see: see README
+  sleep 1 < "$1/settings.conf"
+done
+"$2" -e "
+const server = require('node:net').createServer().listen(0, '127.0.0.1', () => {
+  console.log('demo workload: listening on 127.0.0.1:' + server.address().port);
+  setTimeout(() => process.exit(0), 3000);
+});"
+`;
 
-// An activity dump records one workload: the selector keeps the processes of the container (their
-// host ancestors, containerd-shim and pid 1, stay out of the tree), and every event type is traced.
-const tree = new ActivityTree({
-  selector: (process) => process.containerId === CONTAINER_ID,
-  tracedEventTypes: EVENT_TYPES,
+if (!existsSync('/proc/self/stat')) {
+  console.error('The demo records /proc: it runs on Linux only. Try `npx tsx examples/replay-cws.ts`.');
+  process.exit(1);
+}
+
+const work = await mkdtemp(join(tmpdir(), 'activity-dump-demo-'));
+await writeFile(join(work, 'settings.conf'), 'color=blue\nretries=3\n');
+await writeFile(join(work, 'workload.sh'), WORKLOAD);
+await rm(OUTPUT, { recursive: true, force: true });
+
+console.log(`Recording this machine for ${SECONDS} s; the demo workload runs from ${work}\n`);
+const workload = spawn('/bin/sh', [join(work, 'workload.sh'), work, process.execPath], {
+  stdio: ['ignore', 'inherit', 'inherit'],
 });
+const code = await main(
+  [
+    'record',
+    '--duration',
+    `${SECONDS}s`,
+    '--output',
+    OUTPUT,
+    '--formats',
+    'json',
+    '--svg',
+    '--interval',
+    '100ms',
+  ],
+  { stdout: (text) => process.stdout.write(text), stderr: (text) => process.stderr.write(text) },
+);
+workload.kill();
 
-// Parse each line and insert it. `insertWithOutcome` says what happened to the event: 'added' (the
-// tree learned something), 'unchanged' (already known: de-duplicated), or why it was dropped.
-const lines = readFileSync(WORKLOAD, 'utf8')
-  .split('\n')
-  .filter((line) => line !== '');
-const outcomes = new Map<InsertOutcome, number>();
-for (const line of lines) {
-  const outcome = tree.insertWithOutcome(parseCwsEvent(line), { imageTag: IMAGE_TAG });
-  outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
+/** Where the demo workload landed: its process nodes, as an indented list. */
+function describe(node: ProcessNode, depth: number, lines: string[]): void {
+  const p = node.process;
+  const files = [...node.files].flatMap(function walk(f: FileNode): string[] {
+    return [...(f.file === undefined ? [] : [f.file.path]), ...f.children.flatMap(walk)];
+  });
+  const binds = node.sockets.flatMap((s) => s.binds.map((b) => `${b.ip}:${b.port}`));
+  const shown = files.filter((f) => f.startsWith(work) || f.startsWith('/etc/'));
+  const args = (p.args ?? []).join(' ').replace(/\s+/g, ' ');
+  lines.push(
+    `${'  '.repeat(depth)}${p.file.path} ${args.length > 60 ? `${args.slice(0, 57)}...` : args}`.trimEnd() +
+      (shown.length > 0 ? `  files: ${shown.join(', ')}` : '') +
+      (binds.length > 0 ? `  listens: ${binds.join(', ')}` : ''),
+  );
+  for (const child of node.children) describe(child, depth + 1, lines);
 }
 
-console.log(`Activity dump of container ${CONTAINER_ID.slice(0, 12)} (image ${IMAGE_TAG})`);
-console.log(`  ${lines.length} events read from ${relative(process.cwd(), WORKLOAD)}`);
-console.log(`  ${outcomes.get('added') ?? 0} added something to the tree`);
-console.log(`  ${outcomes.get('unchanged') ?? 0} were already known (de-duplicated)`);
-for (const [outcome, n] of outcomes) {
-  if (outcome === 'added' || outcome === 'unchanged') continue;
-  console.log(`  ${n} dropped as ${outcome}: ${DROP_HINTS[outcome]}`);
+const jsonFiles = (await readdir(OUTPUT).catch(() => [])).filter((f) => f.endsWith('.json'));
+for (const file of jsonFiles) {
+  const dump = decodeDump(await readFile(join(OUTPUT, file)));
+  for (const node of dump.tree.processNodes()) {
+    if (!(node.process.args ?? []).some((arg) => arg.endsWith('workload.sh'))) continue;
+    const lines: string[] = [];
+    describe(node, 1, lines);
+    console.log(`The demo workload in ${file}:\n${lines.join('\n')}\n`);
+  }
 }
-
-// The tree, as the agent's debug text: each process with its files, DNS names and IMDS requests
-// (sockets are counted below but not listed). Processes are told apart by executable, so the nginx
-// workers, forks of the master, share its node; `is_exec_exec` marks an exec that replaced an
-// exec'd image in place (`sh -c curl …` becoming curl).
-console.log('\nTree:');
-console.log(renderTreeDebug(tree));
-
-// Node counts, event counters per type, and the size estimate a dump's budget is checked against.
-const stats = tree.stats;
-console.log('\nNodes:');
-const nodeCounts = {
-  process: stats.processNodes,
-  file: stats.fileNodes,
-  dns: stats.dnsNodes,
-  socket: stats.socketNodes,
-  imds: stats.imdsNodes,
-};
-for (const [kind, n] of Object.entries(nodeCounts))
-  console.log(`  ${kind.padEnd(10)}${String(n).padStart(6)}`);
-
-const counters = stats.counters();
-const sum = (counts: Partial<Record<string, number>> = {}) =>
-  Object.values(counts).reduce<number>((total, n) => total + (n ?? 0), 0);
-const row = (cells: (string | number)[]) =>
-  `  ${String(cells[0]).padEnd(10)}${cells
-    .slice(1)
-    .map((cell) => String(cell).padStart(10))
-    .join('')}`;
-// `added` under exec also counts each process node created, whatever the event that created it.
-console.log('\nEvents:');
-console.log(row(['type', 'processed', 'added', 'dropped']));
-for (const type of EVENT_TYPES) {
-  const processed = counters.processed[type] ?? 0;
-  const added = sum(counters.added[type]);
-  const dropped = sum(counters.dropped[type]);
-  if (processed + added + dropped > 0) console.log(row([type, processed, added, dropped]));
-}
-
-console.log(`\nApproximate size: ${(tree.approximateSize() / 1024).toFixed(1)} KiB`);
+console.log(`Open ${join(OUTPUT, '*.svg')} in a browser to see each activity tree, or run`);
+console.log(`  npx activity-dump inspect ${join(OUTPUT, jsonFiles[0] ?? '<dump>.json')}`);
+await rm(work, { recursive: true, force: true });
+process.exitCode = code;

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -10,8 +11,8 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const TIMEOUT_MS = 60_000;
 
 /** Runs an example the way a user would (`node --import tsx`), from the repository root. */
-async function runExample(file: string): Promise<string> {
-  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', file], {
+async function runExample(file: string, args: readonly string[] = []): Promise<string> {
+  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', file, ...args], {
     cwd: ROOT,
     timeout: TIMEOUT_MS,
     maxBuffer: 16 * 1024 * 1024,
@@ -20,10 +21,37 @@ async function runExample(file: string): Promise<string> {
 }
 
 describe('examples', () => {
-  it(
-    'demo.ts builds the tree of the bundled workload',
+  it.skipIf(!existsSync('/proc/self/stat'))(
+    'demo.ts records this machine with its workload and writes JSON and SVG to ./dumps',
     async () => {
       const out = await runExample('examples/demo.ts');
+      expect(out).toMatch(/^recording: \d+s left, \d+ events seen, \d+ nodes recorded$/m);
+      expect(out).toMatch(/^The demo workload in activity-dump-[A-Za-z]{10}\.json:$/m);
+      expect(out).toMatch(/^ {4}\S*timeout 1 tail -f \/etc\/hostname/m);
+      expect(out).toMatch(/^ {6}\S*tail -f \/etc\/hostname +files: \/etc\/hostname/m);
+      expect(out).toMatch(/listens: 127\.0\.0\.1:\d+$/m);
+      const written = readdirSync(join(ROOT, 'dumps'));
+      expect(written.some((f) => f.endsWith('.json'))).toBe(true);
+      expect(written.some((f) => f.endsWith('.svg'))).toBe(true);
+    },
+    TIMEOUT_MS,
+  );
+
+  it.skipIf(!existsSync('/proc/self/stat'))(
+    'record-procfs.ts records from /proc through the library parts',
+    async () => {
+      const out = await runExample('examples/record-procfs.ts', ['1']);
+      expect(out).toMatch(/^started activity-dump-[A-Za-z]{10} \(admission\)$/m);
+      expect(out).toMatch(/^wrote activity-dump-[A-Za-z]{10}: \d+ processes, \d+ files, \d+ sockets$/m);
+      expect(out).toMatch(/^files in \S+: 2$/m);
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
+    'replay-cws.ts builds the tree of the bundled workload',
+    async () => {
+      const out = await runExample('examples/replay-cws.ts');
       const lines = out.split('\n');
       expect(lines).toContain('- process: /bin/sh (argv0: /bin/sh) (is_exec_exec:false)');
       expect(lines).toContain('    - process: /usr/sbin/nginx (argv0: nginx) (is_exec_exec:false)');

@@ -1,7 +1,7 @@
 /**
  * Generates `container-workload.jsonl`: about two minutes of Datadog CWS events (one JSON object per
  * line, in the shape the Datadog Agent serializes them and `parseCwsEvent` reads) from a small
- * container, for `examples/demo.ts`.
+ * container, for `examples/replay-cws.ts`.
  *
  * The container runs `/bin/sh /docker-entrypoint.sh`, which starts nginx (a master and two workers),
  * installs curl with `apt-get update && apt-get install -y curl`, then starts a Python app that

@@ -63,6 +63,19 @@ function nodeCount(manager: ActivityDumpManager): number {
   return n;
 }
 
+/** Waits `ms`, or less when the signal is aborted first. */
+function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
 /** Builds the `record` command; `load` replaces the `@viz-js/viz` import (tests use it). */
 export function createRecordCommand(load: VizLoader = loadViz): Command {
   return {
@@ -172,13 +185,7 @@ export function createRecordCommand(load: VizLoader = loadViz): Command {
             progress(io, left, duration, source.stats.events, nodeCount(manager));
             last = Date.now();
           }
-          await new Promise<void>((resolve) => {
-            const timer = setTimeout(resolve, Math.min(every, left));
-            aborted.signal.addEventListener('abort', () => {
-              clearTimeout(timer);
-              resolve();
-            });
-          });
+          await sleepUnlessAborted(Math.min(every, left), aborted.signal);
         }
         if (io.isTTY === true) io.stdout('\n');
         io.stdout(aborted.signal.aborted ? 'interrupted: writing the dumps\n' : 'done: writing the dumps\n');
