@@ -16,7 +16,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 // Applications import from 'activity-dump'; the examples import the sources so they run without a build.
 import { main } from '../src/cli/main.js';
-import { decodeDump, type FileNode, type ProcessNode } from '../src/index.js';
+import { renderSvg, tryLoadViz } from '../src/cli/svg-renderer.js';
+import { ActivityDump, decodeDump, encodeDump, type FileNode, type ProcessNode } from '../src/index.js';
 
 const OUTPUT = resolve('dumps');
 const SECONDS = 10;
@@ -88,11 +89,28 @@ function describe(node: ProcessNode, depth: number, lines: string[]): void {
 const jsonFiles = (await readdir(OUTPUT).catch(() => [])).filter((f) => f.endsWith('.json'));
 for (const file of jsonFiles) {
   const dump = decodeDump(await readFile(join(OUTPUT, file)));
-  for (const node of dump.tree.processNodes()) {
-    if (!(node.process.args ?? []).some((arg) => arg.endsWith('workload.sh'))) continue;
-    const lines: string[] = [];
-    describe(node, 1, lines);
-    console.log(`The demo workload in ${file}:\n${lines.join('\n')}\n`);
+  const node = [...dump.tree.processNodes()].find((n) =>
+    (n.process.args ?? []).some((a) => a.endsWith('workload.sh')),
+  );
+  if (node === undefined) continue;
+  const lines: string[] = [];
+  describe(node, 1, lines);
+  console.log(`The demo workload in ${file}:\n${lines.join('\n')}\n`);
+  // The whole machine makes a wide picture: draw the workload's own subtree too.
+  const alone = new ActivityDump({
+    host: dump.host,
+    source: dump.source,
+    tags: dump.tags,
+    metadata: dump.metadata,
+  });
+  alone.tree.appendRoot(node);
+  alone.tree.recountNodes();
+  const viz = await tryLoadViz();
+  const svg =
+    viz === null ? undefined : await renderSvg(viz, new TextDecoder().decode(encodeDump(alone, 'dot')));
+  if (svg !== undefined && svg.error === undefined) {
+    await writeFile(join(OUTPUT, 'demo-workload.svg'), svg.output);
+    console.log(`The demo workload alone: ${join(OUTPUT, 'demo-workload.svg')}`);
   }
 }
 console.log(`Open ${join(OUTPUT, '*.svg')} in a browser to see each activity tree, or run`);
