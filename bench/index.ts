@@ -1,5 +1,6 @@
 import { runFormatsBench } from './formats.js';
 import { runManagerBench } from './manager.js';
+import { runProcfsBench } from './procfs.js';
 import { runStorageBench } from './storage.js';
 import { runTreeInsertBench } from './tree-insert.js';
 
@@ -12,5 +13,6 @@ const results = {
   formats: await runFormatsBench(),
   storage: await runStorageBench(),
   manager: await runManagerBench(),
+  procfs: await runProcfsBench(),
 };
 process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);

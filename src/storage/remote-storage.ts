@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Agent, type Dispatcher, request } from 'undici';
 import { type Clock, systemClock } from '../clock.js';
+import { ConcurrencyLimiter } from '../concurrency-limiter.js';
 import { gzip } from '../encoding/compression.js';
 import { FORMAT_EXTENSIONS } from '../encoding/dump-format.js';
 import { dumpFileName } from '../encoding/file-naming.js';
@@ -12,7 +13,6 @@ import {
 } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
 import { METRIC_NAMES, type Metrics } from '../metrics.js';
-import { ConcurrencyLimiter } from './concurrency-limiter.js';
 import type { FileSystem } from './file-system.js';
 import { InFlight } from './in-flight.js';
 import { multipartBody, randomBoundary } from './multipart.js';

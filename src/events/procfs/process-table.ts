@@ -1,3 +1,4 @@
+import { mapConcurrently } from '../../concurrency-limiter.js';
 import { basenameOf } from '../file-info.js';
 import type { ProcessContext, ProcessInfo } from '../process.js';
 import { parseCgroupFile } from './cgroup-identity.js';
@@ -11,6 +12,8 @@ import type { CgroupIdentity, ProcStat } from './proc-types.js';
 export const CLOCK_TICKS_PER_SECOND = 100;
 
 const NS_PER_SECOND = 1_000_000_000n;
+/** Processes read at once: procfs reads are cheap, but each async one waits for a worker thread. */
+export const READ_CONCURRENCY = 16;
 
 /** One process as read from procfs. */
 export interface ProcEntry {
@@ -97,11 +100,11 @@ export class ProcessTable {
   /** Reads every process (kernel threads and processes that vanish mid-read are left out). */
   static async read(reader: ProcReader): Promise<ProcessTable> {
     const bootTime = (await reader.readBootTime()) ?? 0;
+    const read = await mapConcurrently(await reader.listPids(), READ_CONCURRENCY, (pid) =>
+      readProcEntry(reader, pid, bootTime),
+    );
     const entries = new Map<number, ProcEntry>();
-    for (const pid of await reader.listPids()) {
-      const entry = await readProcEntry(reader, pid, bootTime);
-      if (entry !== undefined) entries.set(pid, entry);
-    }
+    for (const entry of read) if (entry !== undefined) entries.set(entry.info.pid, entry);
     return new ProcessTable(entries);
   }
 

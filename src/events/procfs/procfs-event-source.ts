@@ -1,11 +1,12 @@
 import { type Clock, systemClock, type TimerHandle } from '../../clock.js';
+import { mapConcurrently } from '../../concurrency-limiter.js';
 import { InvalidArgumentError } from '../../errors.js';
 import type { ActivityEvent } from '../activity-event.js';
 import type { ProcessContext, ProcessInfo } from '../process.js';
 import { parseSocketTarget } from './net-sockets.js';
 import { ProcReader, type ProcReaderOptions } from './proc-reader.js';
 import type { ProcSocket } from './proc-types.js';
-import { hasExited, type ProcEntry, ProcessTable, readProcEntry } from './process-table.js';
+import { hasExited, type ProcEntry, ProcessTable, READ_CONCURRENCY, readProcEntry } from './process-table.js';
 
 /** Where a {@link ProcfsEventSource} sends its events: an `ActivityDumpManager` does. */
 export interface EventSink {
@@ -153,17 +154,16 @@ export class ProcfsEventSource {
     const pids = await this.reader.listPids();
     const events: ActivityEvent[] = [];
     const entries = new Map<number, ProcEntry>();
-    for (const pid of pids) {
+    const read = await mapConcurrently(pids, READ_CONCURRENCY, async (pid) => {
       const stat = await this.reader.readStat(pid);
       // A zombie has exited: it gets its exit now, not a new image read from what is left of it.
-      if (stat === undefined || hasExited(stat)) continue;
+      if (stat === undefined || hasExited(stat)) return undefined;
       const cached = this.known.get(pid);
-      const entry =
-        cached !== undefined && cached.startTicks === stat.startTicks && cached.comm === stat.comm
-          ? cached
-          : await readProcEntry(this.reader, pid, bootTime, stat);
-      if (entry !== undefined) entries.set(pid, entry);
-    }
+      return cached !== undefined && cached.startTicks === stat.startTicks && cached.comm === stat.comm
+        ? cached
+        : readProcEntry(this.reader, pid, bootTime, stat);
+    });
+    for (const entry of read) if (entry !== undefined) entries.set(entry.info.pid, entry);
     this.known.clear();
     for (const [pid, entry] of entries) this.known.set(pid, entry);
     for (const [pid, watched] of this.watched) {
@@ -172,6 +172,7 @@ export class ProcfsEventSource {
       this.watched.delete(pid);
     }
     const table = ProcessTable.of(entries);
+    const active: Watched[] = [];
     for (const [pid, entry] of entries) {
       if (!this.filter(entry, table)) continue;
       const known = this.watched.get(pid);
@@ -188,8 +189,12 @@ export class ProcfsEventSource {
         events.push({ type: 'exec', process: context, timestamp: now });
         this.watched.set(pid, { entry, context, image, files: new Set(), sockets: new Set() });
       }
-      await this.collectActivity(this.watched.get(pid)!, events, now);
+      active.push(this.watched.get(pid)!);
     }
+    const activity = await mapConcurrently(active, READ_CONCURRENCY, (watched) =>
+      this.collectActivity(watched, now),
+    );
+    for (const found of activity) events.push(...found);
     this.counts.polls++;
     this.counts.events += events.length;
     if (events.length > 0) this.sink.handleEvents(events);
@@ -216,7 +221,8 @@ export class ProcfsEventSource {
     };
   }
 
-  private async collectActivity(watched: Watched, events: ActivityEvent[], now: bigint): Promise<void> {
+  private async collectActivity(watched: Watched, now: bigint): Promise<ActivityEvent[]> {
+    const events: ActivityEvent[] = [];
     const pid = watched.entry.info.pid;
     const { targets } = await this.reader.readFdTargets(pid);
     const newSockets: bigint[] = [];
@@ -230,7 +236,7 @@ export class ProcfsEventSource {
       const inode = parseSocketTarget(target);
       if (inode !== undefined && !watched.sockets.has(inode)) newSockets.push(inode);
     }
-    if (newSockets.length === 0) return;
+    if (newSockets.length === 0) return events;
     const sockets: Map<bigint, ProcSocket> = await this.reader.readSockets(pid);
     for (const inode of newSockets) {
       // Each socket is looked up once: a connected or non-IP one has nothing bound to report.
@@ -250,5 +256,6 @@ export class ProcfsEventSource {
         timestamp: now,
       });
     }
+    return events;
   }
 }

@@ -1,3 +1,4 @@
+import { mapConcurrently } from '../../concurrency-limiter.js';
 import type { ProcessSnapshotter, SnapshotRequest } from '../../manager/process-snapshotter.js';
 import type { WorkloadRef } from '../../manager/workload-ref.js';
 import type { ActivityEvent, BindEvent, EventType } from '../activity-event.js';
@@ -5,7 +6,7 @@ import type { ProcessContext } from '../process.js';
 import { parseSocketTarget } from './net-sockets.js';
 import { ProcReader, type ProcReaderOptions } from './proc-reader.js';
 import type { ProcSocket } from './proc-types.js';
-import { type ProcEntry, ProcessTable } from './process-table.js';
+import { type ProcEntry, ProcessTable, READ_CONCURRENCY } from './process-table.js';
 
 /** Most file descriptors read per process (sampled above it), as the agent. */
 export const MAX_FDS_PER_PROCESS = 1024;
@@ -88,18 +89,22 @@ export class ProcfsSnapshotter implements ProcessSnapshotter {
     }
     const traced = new Set<EventType>(request.tracedEventTypes);
     if (!traced.has('open') && !traced.has('bind')) return;
-    for (const [pid, context] of contexts) {
+    const activity = await mapConcurrently([...contexts], READ_CONCURRENCY, ([pid, context]) =>
+      request.signal.aborted ? Promise.resolve([]) : this.activityOf(pid, context, traced),
+    );
+    for (const events of activity) {
       if (request.signal.aborted) return;
-      yield* this.activityOf(pid, context, traced);
+      yield* events;
     }
   }
 
   /** The open files, mapped files and bound sockets of one process. */
-  private async *activityOf(
+  private async activityOf(
     pid: number,
     process: ProcessContext,
     traced: ReadonlySet<EventType>,
-  ): AsyncGenerator<ActivityEvent> {
+  ): Promise<ActivityEvent[]> {
+    const events: ActivityEvent[] = [];
     const { targets } = await this.reader.readFdTargets(pid, this.maxFds);
     if (traced.has('open')) {
       const mapped = await this.reader.readMappedFiles(pid, process.file.path, this.maxMapped);
@@ -108,7 +113,7 @@ export class ProcfsSnapshotter implements ProcessSnapshotter {
       for (const path of mapped) files.add(path);
       for (const path of [...files].sort()) {
         this.counts.files++;
-        yield openEvent(process, path);
+        events.push(openEvent(process, path));
       }
     }
     if (traced.has('bind')) {
@@ -116,14 +121,15 @@ export class ProcfsSnapshotter implements ProcessSnapshotter {
         const inode = parseSocketTarget(target);
         return inode === undefined ? [] : [inode];
       });
-      if (inodes.length === 0) return;
+      if (inodes.length === 0) return events;
       const sockets = await this.reader.readSockets(pid);
       for (const inode of inodes) {
         const socket = sockets.get(inode);
         if (socket === undefined) continue;
         this.counts.sockets++;
-        yield bindEvent(process, socket);
+        events.push(bindEvent(process, socket));
       }
     }
+    return events;
   }
 }

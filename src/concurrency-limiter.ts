@@ -20,3 +20,13 @@ export class ConcurrencyLimiter {
     }
   }
 }
+
+/** `fn` over every item, at most `limit` at once; results in the items' order. */
+export function mapConcurrently<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const limiter = new ConcurrencyLimiter(limit);
+  return Promise.all(items.map((item) => limiter.run(() => fn(item))));
+}
