@@ -1,13 +1,16 @@
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { createRecordCommand } from '../../src/cli/record-command.js';
 import { decodeDump } from '../../src/encoding/decode-dump.js';
 
 const HAS_PROC = existsSync('/proc/self/stat');
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const PROCESS_STROKE = 'stroke="#8fbbff"'; // the DOT encoder's process-node color
 
 async function run(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -71,6 +74,36 @@ describe('activity-dump record', () => {
         expect(processNodes).toHaveLength(dump.tree.stats.processNodes);
         expect(result.stdout).toContain(name);
       }
+    },
+    60_000,
+  );
+
+  it.skipIf(!HAS_PROC)(
+    'writes the dumps when interrupted with Ctrl-C (SIGINT) before the time is up',
+    async () => {
+      const output = await mkdtemp(join(tmpdir(), 'ad-record-int-'));
+      dirs.push(output);
+      const cli = spawn(
+        process.execPath,
+        ['--import', 'tsx', 'src/cli/bin.ts', 'record', '--duration', '10m', '--output', output, '--host'],
+        { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let stdout = '';
+      cli.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+      });
+      // Interrupt once it records (its first progress line is printed when it starts).
+      while (!stdout.includes('recording:')) await new Promise((resolve) => setTimeout(resolve, 50));
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      cli.kill('SIGINT');
+      const code = await new Promise<number | null>((resolve) => cli.once('exit', resolve));
+      expect(code).toBe(0);
+      expect(stdout).toContain('interrupted: writing the dumps');
+      const files = await readdir(output);
+      expect(files.some((f) => f.endsWith('.json'))).toBe(true);
+      expect(
+        decodeDump(await readFile(join(output, files.find((f) => f.endsWith('.json'))!))).tree.isEmpty(),
+      ).toBe(false);
     },
     60_000,
   );
