@@ -114,6 +114,6 @@ for (const file of jsonFiles) {
   }
 }
 console.log(`Open ${join(OUTPUT, '*.svg')} in a browser to see each activity tree, or run`);
-console.log(`  npx activity-dump inspect ${join(OUTPUT, jsonFiles[0] ?? '<dump>.json')}`);
+console.log(`  npx tsx src/cli/bin.ts inspect ${join(OUTPUT, jsonFiles[0] ?? '<dump>.json')}`);
 await rm(work, { recursive: true, force: true });
 process.exitCode = code;
