@@ -4,32 +4,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
 import { encodeDump } from '../../src/encoding/encode-dump.js';
 import { conformanceDump } from '../../src/testing/storage-conformance.js';
+import { type CliResult, runCli } from '../support/cli.js';
 import { DATADOG_FIXTURES, hasDatadogFixtures } from '../support/fixtures.js';
 import { IntakeServer } from '../support/intake-server.js';
 
-async function runWith(
-  env: Record<string, string>,
-  ...argv: string[]
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(argv, {
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-    env,
-  });
-  return { code, stdout, stderr };
+function runWith(env: Record<string, string>, ...argv: string[]): Promise<CliResult> {
+  return runCli(argv, env);
 }
 
-function run(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return runWith({}, ...argv);
+function run(...argv: string[]): Promise<CliResult> {
+  return runCli(argv);
 }
 
 const fixture = join(DATADOG_FIXTURES, 'activity-tree-suite', 'exec-12_wanted_tree.json');

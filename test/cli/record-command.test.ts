@@ -5,26 +5,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
 import { createRecordCommand } from '../../src/cli/record-command.js';
 import { decodeDump } from '../../src/encoding/decode-dump.js';
+import { type CliResult, runCli } from '../support/cli.js';
 
 const HAS_PROC = existsSync('/proc/self/stat');
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const PROCESS_STROKE = 'stroke="#8fbbff"'; // the DOT encoder's process-node color
 
-async function run(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(argv, {
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-  });
-  return { code, stdout, stderr };
+function run(...argv: string[]): Promise<CliResult> {
+  return runCli(argv);
 }
 
 const dirs: string[] = [];
