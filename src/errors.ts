@@ -8,6 +8,11 @@ export class ActivityDumpError extends Error {
   override name = 'ActivityDumpError';
 }
 
+/** A thrown value as an `Error` (anything else is wrapped, its text as the message). */
+export function toError(value: unknown): Error {
+  return value instanceof Error ? value : new Error(String(value));
+}
+
 /** An argument or option is out of its documented domain (a programming error in the caller). */
 export class InvalidArgumentError extends ActivityDumpError {
   override readonly code = 'AD_ERR_INVALID_ARGUMENT';

@@ -12,6 +12,7 @@ import {
   DumpNotFoundError,
   InvalidArgumentError,
   ManagerClosedError,
+  toError,
 } from '../errors.js';
 import type { ActivityEvent } from '../events/activity-event.js';
 import type { ProcessInfo } from '../events/process.js';
@@ -147,10 +148,6 @@ function processSelector(ref: WorkloadRef): (process: ProcessInfo) => boolean {
   return (process) => (process.containerId ?? '') === '';
 }
 
-function asError(value: unknown): Error {
-  return value instanceof Error ? value : new Error(String(value));
-}
-
 function zeroCounts<K extends string>(keys: readonly K[]): Record<K, number> {
   return Object.fromEntries(keys.map((key) => [key, 0])) as Record<K, number>;
 }
@@ -221,9 +218,9 @@ export class ActivityDumpManager extends EventEmitter<ManagerEvents> {
     this.profiles = options.securityProfileProvider;
     this.snapshotter = options.processSnapshotter;
     this.hasMetrics = options.metrics !== undefined && options.metrics !== noopMetrics;
-    this.logger = guardLogger(options.logger ?? silentLogger, (error) => this.emitError(asError(error)));
+    this.logger = guardLogger(options.logger ?? silentLogger, (error) => this.emitError(toError(error)));
     this.metrics = guardMetrics(options.metrics ?? noopMetrics, (error) =>
-      this.reportError(asError(error), 'metrics client failed'),
+      this.reportError(toError(error), 'metrics client failed'),
     );
     this.storage =
       options.storage ??
@@ -246,7 +243,7 @@ export class ActivityDumpManager extends EventEmitter<ManagerEvents> {
       onTracingStarted: (workload, cookie, config) => this.adoptTracedWorkload(workload, cookie, config),
     };
     this.admission.attach(listener);
-    const onError = (error: unknown) => this.reportError(asError(error), 'periodic task failed');
+    const onError = (error: unknown) => this.reportError(toError(error), 'periodic task failed');
     const task = (period: number, run: () => void | Promise<void>) =>
       new PeriodicTask(this.clock, period, run, onError);
     this.tasks = {
@@ -270,7 +267,7 @@ export class ActivityDumpManager extends EventEmitter<ManagerEvents> {
     for (const task of Object.values(this.tasks)) task.start();
     this.storageStart = Promise.resolve()
       .then(() => this.storage.start?.())
-      .catch((error: unknown) => this.reportError(asError(error), "couldn't start the storage"));
+      .catch((error: unknown) => this.reportError(toError(error), "couldn't start the storage"));
   }
 
   /**
@@ -470,7 +467,7 @@ export class ActivityDumpManager extends EventEmitter<ManagerEvents> {
     try {
       this.storage.sendTelemetry?.();
     } catch (error) {
-      this.reportError(asError(error), 'storage telemetry failed');
+      this.reportError(toError(error), 'storage telemetry failed');
     }
   }
 
@@ -662,7 +659,7 @@ export class ActivityDumpManager extends EventEmitter<ManagerEvents> {
     try {
       outcomes = await this.storage.persist(dump);
     } catch (error) {
-      const cause = asError(error);
+      const cause = toError(error);
       outcomes = dump.storageRequests.map((request) => ({ request, ok: false as const, error: cause }));
     }
     let persisted = false;
@@ -738,7 +735,7 @@ export class ActivityDumpManager extends EventEmitter<ManagerEvents> {
       const partial = this.byCookie.get(previous.cookie);
       if (partial !== undefined) void this.end(partial, now);
       this.admission.release(entry.workload, previous.cookie);
-      this.reportError(asError(error), "load controller couldn't continue a split dump");
+      this.reportError(toError(error), "load controller couldn't continue a split dump");
     }
     void this.conclude(previous);
   }
@@ -855,7 +852,7 @@ export class ActivityDumpManager extends EventEmitter<ManagerEvents> {
           for await (const event of events) if (!this.insertSnapshotEvent(entry, event)) break;
         }
       } catch (error) {
-        if (!controller.signal.aborted) this.reportError(asError(error), 'process snapshot failed');
+        if (!controller.signal.aborted) this.reportError(toError(error), 'process snapshot failed');
       } finally {
         entry.snapshot = undefined;
       }
@@ -889,7 +886,7 @@ export class ActivityDumpManager extends EventEmitter<ManagerEvents> {
     try {
       await this.storage.shutdown?.();
     } catch (error) {
-      this.reportError(asError(error), "couldn't shut the storage down");
+      this.reportError(toError(error), "couldn't shut the storage down");
     }
   }
 
@@ -936,7 +933,7 @@ export class ActivityDumpManager extends EventEmitter<ManagerEvents> {
       (this.emit as (event: E, ...args: Parameters<ManagerEvents[E]>) => boolean)(event, ...args);
     } catch (error) {
       this.logger.error({ err: error, event }, 'an event listener threw');
-      if (event !== 'error') this.emitError(asError(error));
+      if (event !== 'error') this.emitError(toError(error));
     }
   }
 }

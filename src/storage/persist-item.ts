@@ -2,12 +2,9 @@ import type { ActivityDump } from '../dump/activity-dump.js';
 import { gzip } from '../encoding/compression.js';
 import type { DumpFormat } from '../encoding/dump-format.js';
 import { encodeDump } from '../encoding/encode-dump.js';
+import { toError } from '../errors.js';
 import type { PersistOutcome } from './dump-persister.js';
 import type { PersistItem } from './storage-backend.js';
-
-function asError(value: unknown): Error {
-  return value instanceof Error ? value : new Error(String(value));
-}
 
 /**
  * One item per storage request of a dump, ready for its backend: each format is encoded once
@@ -25,7 +22,7 @@ export function createPersistItems(dump: ActivityDump): Array<PersistItem | { fa
         if (dump.metadata !== undefined) dump.metadata.serialization = request.format;
         bytes = encodeDump(dump, request.format);
       } catch (error) {
-        bytes = asError(error);
+        bytes = toError(error);
       }
       encoded.set(request.format, bytes);
     }

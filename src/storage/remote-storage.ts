@@ -10,6 +10,7 @@ import {
   PayloadTooLargeError,
   RemoteStorageError,
   StorageClosedError,
+  toError,
 } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
 import { METRIC_NAMES, type Metrics } from '../metrics.js';
@@ -118,10 +119,6 @@ function redact(text: string): string {
   } catch {
     return '<invalid url>';
   }
-}
-
-function asError(value: unknown): Error {
-  return value instanceof Error ? value : new Error(String(value));
 }
 
 /**
@@ -349,7 +346,7 @@ export class RemoteStorage implements StorageBackend {
       };
     } catch (error) {
       const reason: unknown = controller.signal.aborted ? controller.signal.reason : error;
-      return { error: asError(reason) };
+      return { error: toError(reason) };
     } finally {
       this.clock.clearTimeout(timer);
     }

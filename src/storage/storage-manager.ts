@@ -1,6 +1,6 @@
 import { EventEmitter } from 'eventemitter3';
 import type { ActivityDump } from '../dump/activity-dump.js';
-import { InvalidArgumentError, StorageClosedError, StorageError } from '../errors.js';
+import { InvalidArgumentError, StorageClosedError, StorageError, toError } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
 import { guardLogger, guardMetrics } from '../manager/guarded-ports.js';
 import { METRIC_NAMES, type Metrics, noopMetrics } from '../metrics.js';
@@ -30,10 +30,6 @@ export interface StorageEvents {
   error: (error: Error) => void;
 }
 
-function asError(value: unknown): Error {
-  return value instanceof Error ? value : new Error(String(value));
-}
-
 /**
  * Persists dumps through its backends: encodes each format of a dump once and compresses it
  * once per (format, compression), hands every storage request to the backend of its type, and
@@ -57,7 +53,7 @@ export class StorageManager extends EventEmitter<StorageEvents> implements DumpP
       }
       this.backends.set(backend.type, backend);
     }
-    const report = (error: unknown) => this.emitError(asError(error));
+    const report = (error: unknown) => this.emitError(toError(error));
     this.logger = guardLogger(options.logger ?? silentLogger, report);
     this.metrics = guardMetrics(options.metrics ?? noopMetrics, report);
   }
@@ -78,7 +74,7 @@ export class StorageManager extends EventEmitter<StorageEvents> implements DumpP
           await backend.start?.();
         } catch (error) {
           this.logger.error({ err: error, storage: backend.type }, "couldn't start storage backend");
-          this.emitError(asError(error));
+          this.emitError(toError(error));
         }
       }),
     ).then(() => {});
@@ -103,7 +99,7 @@ export class StorageManager extends EventEmitter<StorageEvents> implements DumpP
           try {
             await backend.shutdown?.();
           } catch (error) {
-            this.emitError(asError(error));
+            this.emitError(toError(error));
           }
         }),
       );
@@ -117,7 +113,7 @@ export class StorageManager extends EventEmitter<StorageEvents> implements DumpP
       try {
         backend.sendTelemetry?.(this.metrics);
       } catch (error) {
-        this.emitError(asError(error));
+        this.emitError(toError(error));
       }
     }
   }
@@ -143,7 +139,7 @@ export class StorageManager extends EventEmitter<StorageEvents> implements DumpP
             ...(receipt.deferred === true ? { deferred: true } : {}),
           };
         } catch (error) {
-          return { request: item.request, ok: false, error: asError(error) };
+          return { request: item.request, ok: false, error: toError(error) };
         }
       }),
     );
@@ -182,7 +178,7 @@ export class StorageManager extends EventEmitter<StorageEvents> implements DumpP
     try {
       (this.emit as (event: E, ...args: Parameters<StorageEvents[E]>) => boolean)(event, ...args);
     } catch (error) {
-      this.emitError(asError(error));
+      this.emitError(toError(error));
     }
   }
 

@@ -1,6 +1,6 @@
 import { type Clock, systemClock, type TimerHandle } from '../../clock.js';
 import { mapConcurrently } from '../../concurrency-limiter.js';
-import { InvalidArgumentError } from '../../errors.js';
+import { InvalidArgumentError, toError } from '../../errors.js';
 import type { ActivityEvent } from '../activity-event.js';
 import type { ProcessContext, ProcessInfo } from '../process.js';
 import { parseSocketTarget } from './net-sockets.js';
@@ -132,7 +132,7 @@ export class ProcfsEventSource {
   /** Runs one poll now and delivers its events (also what `start` schedules). */
   poll(): Promise<void> {
     this.polling ??= this.pollOnce()
-      .catch((error: unknown) => this.onError(error instanceof Error ? error : new Error(String(error))))
+      .catch((error: unknown) => this.onError(toError(error)))
       .finally(() => {
         this.polling = undefined;
       });
