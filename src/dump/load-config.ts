@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from '../errors.js';
 import { EVENT_TYPES, type EventType } from '../events/activity-event.js';
+import { checkFinite } from '../number-checks.js';
 
 /**
  * The tracing envelope of one dump — what the agent shares with its kernel side: which event
@@ -39,13 +40,13 @@ export interface LoadConfigInit {
  */
 export function createLoadConfig(init: LoadConfigInit): LoadConfig {
   const types = normalizeEventTypes(init.tracedEventTypes);
-  const timeout = nonNegative(init.timeout, 'timeout');
-  const waitListTimeout = nonNegative(init.waitListTimeout ?? 0, 'waitListTimeout');
-  const start = nonNegative(init.start, 'start');
+  const timeout = checkFinite(init.timeout, 'timeout');
+  const waitListTimeout = checkFinite(init.waitListTimeout ?? 0, 'waitListTimeout');
+  const start = checkFinite(init.start, 'start');
   return {
     tracedEventTypes: types,
     timeout,
-    rate: Math.floor(nonNegative(init.rate, 'rate')),
+    rate: Math.floor(checkFinite(init.rate, 'rate')),
     start,
     end: start + timeout,
     waitListUntil: waitListTimeout > 0 ? start + waitListTimeout : 0,
@@ -94,11 +95,4 @@ export function eventTypeMask(types: Iterable<EventType>): number {
 /** The event types of a mask, in {@link EVENT_TYPES} order. */
 export function eventTypesOfMask(mask: number): EventType[] {
   return EVENT_TYPES.filter((type) => (mask & BIT[type]) !== 0);
-}
-
-function nonNegative(value: number, name: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new InvalidArgumentError(`${name} must be a finite number >= 0, got ${String(value)}`);
-  }
-  return value;
 }

@@ -7,6 +7,7 @@ import { InvalidArgumentError } from '../errors.js';
 import type { EventType } from '../events/activity-event.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
+import { checkCount, checkFinite } from '../number-checks.js';
 import type { DumpPersister } from '../storage/dump-persister.js';
 import type { RemoteStorageOptions } from '../storage/remote-storage.js';
 import { parseStorageRequests, type StorageRequest } from '../storage/storage-request.js';
@@ -206,19 +207,11 @@ export interface ResolvedManagerOptions {
 }
 
 function duration(value: number | undefined, fallback: number, name: string): number {
-  const v = value ?? fallback;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
-    throw new InvalidArgumentError(`${name} must be a finite number of milliseconds >= 0, got ${String(v)}`);
-  }
-  return v;
+  return checkFinite(value ?? fallback, name, { unit: 'number of milliseconds' });
 }
 
 function count(value: number | undefined, fallback: number, name: string): number {
-  const v = value ?? fallback;
-  if (!Number.isSafeInteger(v) || v < 0) {
-    throw new InvalidArgumentError(`${name} must be an integer >= 0, got ${String(v)}`);
-  }
-  return v;
+  return checkCount(value ?? fallback, name);
 }
 
 function list<T>(value: readonly T[] | undefined, fallback: readonly T[], name: string): readonly T[] {
@@ -304,12 +297,7 @@ export function resolveManagerOptions(options: ActivityDumpManagerOptions): Reso
     remoteStorageFormats: remoteEnabled ? list(remote?.formats, ['protobuf'], 'remoteStorage.formats') : [],
     remoteStorageCompression: flag(remote?.compression, true, 'remoteStorage.compression'),
   });
-  const minRate = options.loadController?.minRate ?? rateLimit / 10;
-  if (typeof minRate !== 'number' || !Number.isFinite(minRate) || minRate < 0) {
-    throw new InvalidArgumentError(
-      `loadController.minRate must be a finite number >= 0, got ${String(minRate)}`,
-    );
-  }
+  const minRate = checkFinite(options.loadController?.minRate ?? rateLimit / 10, 'loadController.minRate');
   const hostname = text(options.hostname, defaultHostname(), 'hostname');
   const tags = list(options.tags, [], 'tags');
   for (const tag of tags) if (typeof tag !== 'string') throw new InvalidArgumentError('tags must be strings');

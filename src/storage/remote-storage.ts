@@ -14,6 +14,7 @@ import {
 } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
 import { METRIC_NAMES, type Metrics } from '../metrics.js';
+import { checkCount, checkFinite } from '../number-checks.js';
 import type { FileSystem } from './file-system.js';
 import { InFlight } from './in-flight.js';
 import { multipartBody, randomBoundary } from './multipart.js';
@@ -158,18 +159,18 @@ export class RemoteStorage implements StorageBackend {
       throw new InvalidArgumentError('RemoteStorage needs at least one endpoint');
     }
     this.targets = endpoints.map(endpointUrl);
-    this.timeout = positive(options.timeout ?? 30_000, 'timeout');
+    this.timeout = checkFinite(options.timeout ?? 30_000, 'timeout', { positive: true });
     this.retry = {
-      retries: count(options.retries ?? 3, 'retries'),
-      minDelay: positive(options.minRetryDelay ?? 500, 'minRetryDelay'),
-      maxDelay: positive(options.maxRetryDelay ?? 30_000, 'maxRetryDelay'),
+      retries: checkCount(options.retries ?? 3, 'retries'),
+      minDelay: checkFinite(options.minRetryDelay ?? 500, 'minRetryDelay', { positive: true }),
+      maxDelay: checkFinite(options.maxRetryDelay ?? 30_000, 'maxRetryDelay', { positive: true }),
     };
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? Math.random;
     this.ownsDispatcher = options.dispatcher === undefined;
     this.dispatcher = options.dispatcher ?? new Agent();
     this.logger = options.logger ?? silentLogger;
-    const concurrency = count(options.concurrency ?? 4, 'concurrency');
+    const concurrency = checkCount(options.concurrency ?? 4, 'concurrency');
     if (concurrency < 1) throw new InvalidArgumentError('concurrency must be at least 1');
     this.limiter = new ConcurrencyLimiter(concurrency);
     this.spool =
@@ -177,7 +178,7 @@ export class RemoteStorage implements StorageBackend {
         ? undefined
         : new UploadSpool(
             options.spoolDirectory,
-            count(options.maxSpoolBytes ?? 256 * 1024 * 1024, 'maxSpoolBytes'),
+            checkCount(options.maxSpoolBytes ?? 256 * 1024 * 1024, 'maxSpoolBytes'),
             options.fileSystem,
           );
   }
@@ -437,18 +438,4 @@ export class RemoteStorage implements StorageBackend {
 function isWorthRetryingLater(error: RemoteStorageError): boolean {
   const status = error.status;
   return status === undefined || status === 429 || status >= 500 || status === 401 || status === 403;
-}
-
-function positive(value: number, name: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new InvalidArgumentError(`${name} must be a finite number > 0, got ${String(value)}`);
-  }
-  return value;
-}
-
-function count(value: number, name: string): number {
-  if (!Number.isSafeInteger(value) || value < 0) {
-    throw new InvalidArgumentError(`${name} must be an integer >= 0, got ${String(value)}`);
-  }
-  return value;
 }

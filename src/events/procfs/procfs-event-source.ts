@@ -1,6 +1,7 @@
 import { type Clock, systemClock, type TimerHandle } from '../../clock.js';
 import { mapConcurrently } from '../../concurrency-limiter.js';
 import { InvalidArgumentError, toError } from '../../errors.js';
+import { checkFinite } from '../../number-checks.js';
 import type { ActivityEvent } from '../activity-event.js';
 import type { ProcessContext, ProcessInfo } from '../process.js';
 import { parseSocketTarget } from './net-sockets.js';
@@ -90,12 +91,10 @@ export class ProcfsEventSource {
     if (typeof options?.sink?.handleEvents !== 'function') {
       throw new InvalidArgumentError('ProcfsEventSource needs a sink with handleEvents');
     }
-    const interval = options.interval ?? 250;
-    if (!Number.isFinite(interval) || interval <= 0) {
-      throw new InvalidArgumentError(
-        `interval must be a number of milliseconds > 0, got ${String(interval)}`,
-      );
-    }
+    const interval = checkFinite(options.interval ?? 250, 'interval', {
+      positive: true,
+      unit: 'number of milliseconds',
+    });
     this.reader = new ProcReader(options);
     this.sink = options.sink;
     this.interval = interval;
