@@ -1,5 +1,5 @@
 import { DUMP_FORMATS } from '../encoding/dump-format.js';
-import { dumpFileStem, isSafeDumpName } from '../encoding/file-naming.js';
+import { outputNameOf } from '../encoding/file-naming.js';
 import { readDumpFile } from '../encoding/read-dump-file.js';
 import { transcodeDump } from '../encoding/transcode.js';
 import { RemoteStorage } from '../storage/remote-storage.js';
@@ -58,8 +58,7 @@ export const transcodeCommand: Command = {
     const inputFormat = values['input-format'];
     const input = positionals[0]!;
     const dump = await readDumpFile(input, inputFormat === undefined ? undefined : { format: inputFormat });
-    const name =
-      values.name ?? (isSafeDumpName(dump.metadata?.name ?? '') ? dump.metadata?.name : dumpFileStem(input));
+    const name = values.name ?? outputNameOf(dump, input);
     const compression = values.compression === true;
     let failed = 0;
     if (values.output !== undefined) {
@@ -67,14 +66,14 @@ export const transcodeCommand: Command = {
         formats,
         outputDir: values.output,
         compression,
-        ...(name === undefined ? {} : { name }),
+        name,
       });
       for (const file of written) {
         io.stdout(`${file.format.padEnd(8)} ${String(file.size).padStart(10)} B  ${file.path}\n`);
       }
     }
     if (values.remote !== undefined) {
-      if (dump.metadata !== undefined && name !== undefined) dump.metadata.name = name;
+      if (dump.metadata !== undefined) dump.metadata.name = name;
       dump.storageRequests.splice(
         0,
         dump.storageRequests.length,

@@ -1,4 +1,5 @@
 import { basename } from 'node:path';
+import type { ActivityDump } from '../dump/activity-dump.js';
 import { type DumpFormat, FORMAT_EXTENSIONS, parseDumpFormat } from './dump-format.js';
 
 /** The file name of a dump in a format: `<name>.<ext>`, plus `.gz` when compressed (the agent's naming). */
@@ -27,4 +28,13 @@ export function formatFromPath(path: string): DumpFormat | undefined {
 export function dumpFileStem(path: string): string {
   const name = basename(path).replace(/\.gz$/i, '');
   return formatFromPath(name) === undefined ? name : name.slice(0, name.lastIndexOf('.'));
+}
+
+/**
+ * The base name to write a decoded dump under: its own name when that can be a file name, else
+ * the name of the file it came from, without its extensions.
+ */
+export function outputNameOf(dump: ActivityDump, inputPath: string): string {
+  const name = dump.metadata?.name ?? '';
+  return isSafeDumpName(name) ? name : dumpFileStem(inputPath);
 }

@@ -6,7 +6,7 @@ import { writeFileAtomically } from '../storage/atomic-write.js';
 import type { DecodeOptions } from './decode-dump.js';
 import { type DumpFormat, parseDumpFormat } from './dump-format.js';
 import { encodeDump } from './encode-dump.js';
-import { dumpFileName, dumpFileStem, isSafeDumpName } from './file-naming.js';
+import { dumpFileName, isSafeDumpName, outputNameOf } from './file-naming.js';
 import { readDumpFile } from './read-dump-file.js';
 
 /** Options of {@link transcodeDump} and {@link transcodeFile}. */
@@ -74,7 +74,5 @@ export async function transcodeFile(
   options: TranscodeOptions & { decode?: DecodeOptions },
 ): Promise<TranscodedFile[]> {
   const dump = await readDumpFile(inputPath, options.decode);
-  const stem = dumpFileStem(inputPath);
-  const name = options.name ?? (isSafeDumpName(dump.metadata?.name ?? '') ? dump.metadata?.name : stem);
-  return transcodeDump(dump, { ...options, name });
+  return transcodeDump(dump, { ...options, name: options.name ?? outputNameOf(dump, inputPath) });
 }

@@ -19,9 +19,9 @@ export function createDefaultStorage(
   const backends: StorageBackend[] = [
     new LocalStorage({
       directory: ports.directory,
-      ...(local?.maxDumpsCount === undefined ? {} : { maxDumpsCount: local.maxDumpsCount }),
-      ...(local?.fileMode === undefined ? {} : { fileMode: local.fileMode }),
-      ...(local?.directoryMode === undefined ? {} : { directoryMode: local.directoryMode }),
+      maxDumpsCount: local?.maxDumpsCount,
+      fileMode: local?.fileMode,
+      directoryMode: local?.directoryMode,
       onCleanup: (files) => options.securityProfileProvider?.onLocalStorageCleanup?.(files),
     }),
   ];

@@ -2,6 +2,7 @@ import { hostname as osHostname, release } from 'node:os';
 import type { Clock } from '../clock.js';
 import type { DumpMetadata } from '../dump/dump-metadata.js';
 import { normalizeEventTypes } from '../dump/load-config.js';
+import { hasTagNamed, tagName } from '../dump/tags.js';
 import { ANY_TAG, WorkloadSelector } from '../dump/workload-selector.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { EventType } from '../events/activity-event.js';
@@ -249,11 +250,8 @@ function defaultHostname(): string {
  */
 export function contextTags(hostname: string, tags: readonly string[]): string[] {
   const out = [`host:${hostname}`];
-  for (const tag of tags) {
-    const colon = tag.indexOf(':');
-    if ((colon < 0 ? tag : tag.slice(0, colon)) !== 'host') out.push(tag);
-  }
-  if (!out.some((tag) => tag.startsWith('source:'))) out.push(`source:${DUMP_SOURCE}`);
+  for (const tag of tags) if (tagName(tag) !== 'host') out.push(tag);
+  if (!hasTagNamed(out, 'source')) out.push(`source:${DUMP_SOURCE}`);
   return out;
 }
 
