@@ -1,9 +1,10 @@
 import type { Clock, TimerHandle } from '../clock.js';
 
 /**
- * Runs a task every `period` ms on a {@link Clock}: first one full period after `start()`, then
- * one period after each run has finished, so a slow run delays the next instead of piling up
- * (like a Go ticker, missed ticks are coalesced). A period of 0 disables it.
+ * Runs a task every `period` ms on a {@link Clock}: first `firstDelay` ms after `start()` (one
+ * full period by default), then one period after each run has finished, so a slow run delays the
+ * next instead of piling up (like a Go ticker, missed ticks are coalesced). A period of 0
+ * disables it.
  */
 export class PeriodicTask {
   private timer: TimerHandle | undefined;
@@ -15,13 +16,14 @@ export class PeriodicTask {
     private readonly period: number,
     private readonly task: () => void | Promise<void>,
     private readonly onError: (error: unknown) => void,
+    private readonly firstDelay = period,
   ) {}
 
   /** Schedules the first run (idempotent). */
   start(): void {
     if (this.active || this.period <= 0) return;
     this.active = true;
-    this.schedule();
+    this.schedule(this.firstDelay);
   }
 
   /** Cancels the next run and resolves once a run in progress has finished. */
@@ -40,13 +42,13 @@ export class PeriodicTask {
     return this.running;
   }
 
-  private schedule(): void {
+  private schedule(delay: number): void {
     this.timer = this.clock.setTimeout(() => {
       this.timer = undefined;
       void this.run().then(() => {
-        if (this.active) this.schedule();
+        if (this.active) this.schedule(this.period);
       });
-    }, this.period);
+    }, delay);
   }
 
   private async invoke(): Promise<void> {

@@ -1,6 +1,7 @@
-import { type Clock, systemClock, type TimerHandle } from '../../clock.js';
+import { type Clock, systemClock } from '../../clock.js';
 import { mapConcurrently } from '../../concurrency-limiter.js';
 import { InvalidArgumentError, toError } from '../../errors.js';
+import { PeriodicTask } from '../../manager/periodic-task.js';
 import { checkFinite } from '../../number-checks.js';
 import type { ActivityEvent } from '../activity-event.js';
 import type { ProcessContext, ProcessInfo } from '../process.js';
@@ -73,18 +74,15 @@ function imageOf(info: ProcessInfo): string {
 export class ProcfsEventSource {
   private readonly reader: ProcReader;
   private readonly sink: EventSink;
-  private readonly interval: number;
   private readonly filter: (entry: ProcEntry, table: ProcessTable) => boolean;
   private readonly clock: Clock;
-  private readonly onError: (error: Error) => void;
   private readonly signal: AbortSignal | undefined;
   private readonly watched = new Map<number, Watched>();
   // Every process read, watched or not: re-read only when its start time or comm changes.
   private readonly known = new Map<number, ProcEntry>();
   private readonly counts = { polls: 0, events: 0 };
-  private timer: TimerHandle | undefined;
-  private polling: Promise<void> | undefined;
-  private running = false;
+  private readonly task: PeriodicTask;
+  private bootTime: number | undefined;
 
   /** @throws {InvalidArgumentError} for a bad interval or a sink without `handleEvents`. */
   constructor(options: ProcfsEventSourceOptions) {
@@ -97,10 +95,16 @@ export class ProcfsEventSource {
     });
     this.reader = new ProcReader(options);
     this.sink = options.sink;
-    this.interval = interval;
     this.filter = options.filter ?? (() => true);
     this.clock = options.clock ?? systemClock;
-    this.onError = options.onError ?? (() => {});
+    const onError = options.onError ?? (() => {});
+    this.task = new PeriodicTask(
+      this.clock,
+      interval,
+      () => this.pollOnce(),
+      (e) => onError(toError(e)),
+      0,
+    );
     this.signal = options.signal;
     this.signal?.addEventListener('abort', () => void this.stop(), { once: true });
   }
@@ -115,41 +119,24 @@ export class ProcfsEventSource {
    * (idempotent; nothing happens once the signal is aborted).
    */
   start(): void {
-    if (this.running || this.signal?.aborted === true) return;
-    this.running = true;
-    this.schedule(0);
+    if (this.signal?.aborted !== true) this.task.start();
   }
 
   /** Stops polling; resolves once a poll in progress has delivered its events. Idempotent. */
-  async stop(): Promise<void> {
-    this.running = false;
-    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.polling;
+  stop(): Promise<void> {
+    return this.task.stop();
   }
 
-  /** Runs one poll now and delivers its events (also what `start` schedules). */
+  /** Runs one poll now and delivers its events, or joins the one in progress. */
   poll(): Promise<void> {
-    this.polling ??= this.pollOnce()
-      .catch((error: unknown) => this.onError(toError(error)))
-      .finally(() => {
-        this.polling = undefined;
-      });
-    return this.polling;
-  }
-
-  private schedule(delay: number): void {
-    this.timer = this.clock.setTimeout(() => {
-      this.timer = undefined;
-      void this.poll().then(() => {
-        if (this.running) this.schedule(this.interval);
-      });
-    }, delay);
+    return this.task.run();
   }
 
   private async pollOnce(): Promise<void> {
     const now = BigInt(Math.round(this.clock.now())) * NS_PER_MS;
-    const bootTime = (await this.reader.readBootTime()) ?? 0;
+    // The boot time never changes: read once it is known.
+    this.bootTime ??= await this.reader.readBootTime();
+    const bootTime = this.bootTime ?? 0;
     const pids = await this.reader.listPids();
     const events: ActivityEvent[] = [];
     const entries = new Map<number, ProcEntry>();
