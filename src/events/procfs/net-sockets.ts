@@ -1,3 +1,5 @@
+import type { BindEvent } from '../activity-event.js';
+import type { ProcessContext } from '../process.js';
 import type { ProcSocket } from './proc-types.js';
 
 const HEX = /^[0-9A-Fa-f]+$/;
@@ -98,4 +100,14 @@ function formatIPv6(bytes: Uint8Array): string {
     text += words[i]!.toString(16);
   }
   return end === 8 ? `${text}:` : text;
+}
+
+/** A bound socket as the successful `bind` that made it (what a snapshot or a poll reports). */
+export function bindEventOf(process: ProcessContext, socket: ProcSocket, timestamp?: bigint): BindEvent {
+  return {
+    type: 'bind',
+    process,
+    bind: { family: socket.family, ip: socket.ip, port: socket.port, protocol: socket.protocol, retval: 0 },
+    ...(timestamp === undefined ? {} : { timestamp }),
+  };
 }

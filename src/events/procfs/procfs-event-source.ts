@@ -5,7 +5,7 @@ import { PeriodicTask } from '../../manager/periodic-task.js';
 import { checkFinite } from '../../number-checks.js';
 import type { ActivityEvent } from '../activity-event.js';
 import type { ProcessContext, ProcessInfo } from '../process.js';
-import { parseSocketTarget } from './net-sockets.js';
+import { bindEventOf, parseSocketTarget } from './net-sockets.js';
 import { ProcReader, type ProcReaderOptions } from './proc-reader.js';
 import type { ProcSocket } from './proc-types.js';
 import { hasExited, type ProcEntry, ProcessTable, READ_CONCURRENCY, readProcEntry } from './process-table.js';
@@ -229,18 +229,7 @@ export class ProcfsEventSource {
       watched.sockets.add(inode);
       const socket = sockets.get(inode);
       if (socket === undefined) continue;
-      events.push({
-        type: 'bind',
-        process: watched.context,
-        bind: {
-          family: socket.family,
-          ip: socket.ip,
-          port: socket.port,
-          protocol: socket.protocol,
-          retval: 0,
-        },
-        timestamp: now,
-      });
+      events.push(bindEventOf(watched.context, socket, now));
     }
     return events;
   }

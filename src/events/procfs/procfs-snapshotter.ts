@@ -1,11 +1,10 @@
 import { mapConcurrently } from '../../concurrency-limiter.js';
 import type { ProcessSnapshotter, SnapshotRequest } from '../../manager/process-snapshotter.js';
 import type { WorkloadRef } from '../../manager/workload-ref.js';
-import type { ActivityEvent, BindEvent, EventType } from '../activity-event.js';
+import type { ActivityEvent, EventType } from '../activity-event.js';
 import type { ProcessContext } from '../process.js';
-import { parseSocketTarget } from './net-sockets.js';
+import { bindEventOf, parseSocketTarget } from './net-sockets.js';
 import { ProcReader, type ProcReaderOptions } from './proc-reader.js';
-import type { ProcSocket } from './proc-types.js';
 import { type ProcEntry, ProcessTable, READ_CONCURRENCY } from './process-table.js';
 
 /** Most file descriptors read per process (sampled above it), as the agent. */
@@ -39,14 +38,6 @@ export function belongsTo(entry: ProcEntry, workload: WorkloadRef): boolean {
 
 function openEvent(process: ProcessContext, path: string): ActivityEvent {
   return { type: 'open', process, file: { path } };
-}
-
-function bindEvent(process: ProcessContext, socket: ProcSocket): BindEvent {
-  return {
-    type: 'bind',
-    process,
-    bind: { family: socket.family, ip: socket.ip, port: socket.port, protocol: socket.protocol, retval: 0 },
-  };
 }
 
 /**
@@ -127,7 +118,7 @@ export class ProcfsSnapshotter implements ProcessSnapshotter {
         const socket = sockets.get(inode);
         if (socket === undefined) continue;
         this.counts.sockets++;
-        events.push(bindEvent(process, socket));
+        events.push(bindEventOf(process, socket));
       }
     }
     return events;
