@@ -16,6 +16,7 @@ import {
 } from '../errors.js';
 import type { ActivityEvent } from '../events/activity-event.js';
 import type { ProcessInfo } from '../events/process.js';
+import { emitError, emitGuarded } from '../guarded-emit.js';
 import { type Logger, silentLogger } from '../logger.js';
 import { METRIC_NAMES, type Metrics, noopMetrics } from '../metrics.js';
 import type { DumpPersister, PersistOutcome } from '../storage/dump-persister.js';
@@ -218,7 +219,7 @@ export class ActivityDumpManager extends EventEmitter<ManagerEvents> {
     this.profiles = options.securityProfileProvider;
     this.snapshotter = options.processSnapshotter;
     this.hasMetrics = options.metrics !== undefined && options.metrics !== noopMetrics;
-    this.logger = guardLogger(options.logger ?? silentLogger, (error) => this.emitError(toError(error)));
+    this.logger = guardLogger(options.logger ?? silentLogger, (error) => emitError(this, toError(error)));
     this.metrics = guardMetrics(options.metrics ?? noopMetrics, (error) =>
       this.reportError(toError(error), 'metrics client failed'),
     );
@@ -918,23 +919,14 @@ export class ActivityDumpManager extends EventEmitter<ManagerEvents> {
     this.notify('error', error);
   }
 
-  /** The `error` event alone, for failures of the logger itself. */
-  private emitError(error: Error): void {
-    try {
-      this.emit('error', error);
-    } catch {
-      // An error listener that throws has nowhere left to report to.
-    }
-  }
-
   /** Emits an event; a throwing listener is logged and reported, never let into the manager's state. */
   private notify<E extends keyof ManagerEvents>(event: E, ...args: Parameters<ManagerEvents[E]>): void {
-    try {
-      (this.emit as (event: E, ...args: Parameters<ManagerEvents[E]>) => boolean)(event, ...args);
-    } catch (error) {
-      this.logger.error({ err: error, event }, 'an event listener threw');
-      if (event !== 'error') this.emitError(toError(error));
-    }
+    const thrown = emitGuarded(() =>
+      (this.emit as (event: E, ...args: Parameters<ManagerEvents[E]>) => boolean)(event, ...args),
+    );
+    if (thrown === undefined) return;
+    this.logger.error({ err: thrown, event }, 'an event listener threw');
+    if (event !== 'error') emitError(this, thrown);
   }
 }
 

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'eventemitter3';
 import type { ActivityDump } from '../dump/activity-dump.js';
 import { InvalidArgumentError, StorageClosedError, StorageError, toError } from '../errors.js';
+import { emitError, emitGuarded } from '../guarded-emit.js';
 import { type Logger, silentLogger } from '../logger.js';
 import { guardLogger, guardMetrics } from '../manager/guarded-ports.js';
 import { METRIC_NAMES, type Metrics, noopMetrics } from '../metrics.js';
@@ -53,7 +54,7 @@ export class StorageManager extends EventEmitter<StorageEvents> implements DumpP
       }
       this.backends.set(backend.type, backend);
     }
-    const report = (error: unknown) => this.emitError(toError(error));
+    const report = (error: unknown) => emitError(this, toError(error));
     this.logger = guardLogger(options.logger ?? silentLogger, report);
     this.metrics = guardMetrics(options.metrics ?? noopMetrics, report);
   }
@@ -74,7 +75,7 @@ export class StorageManager extends EventEmitter<StorageEvents> implements DumpP
           await backend.start?.();
         } catch (error) {
           this.logger.error({ err: error, storage: backend.type }, "couldn't start storage backend");
-          this.emitError(toError(error));
+          emitError(this, toError(error));
         }
       }),
     ).then(() => {});
@@ -99,7 +100,7 @@ export class StorageManager extends EventEmitter<StorageEvents> implements DumpP
           try {
             await backend.shutdown?.();
           } catch (error) {
-            this.emitError(toError(error));
+            emitError(this, toError(error));
           }
         }),
       );
@@ -113,7 +114,7 @@ export class StorageManager extends EventEmitter<StorageEvents> implements DumpP
       try {
         backend.sendTelemetry?.(this.metrics);
       } catch (error) {
-        this.emitError(toError(error));
+        emitError(this, toError(error));
       }
     }
   }
@@ -175,19 +176,10 @@ export class StorageManager extends EventEmitter<StorageEvents> implements DumpP
     event: E,
     ...args: Parameters<StorageEvents[E]>
   ): void {
-    try {
-      (this.emit as (event: E, ...args: Parameters<StorageEvents[E]>) => boolean)(event, ...args);
-    } catch (error) {
-      this.emitError(toError(error));
-    }
-  }
-
-  private emitError(error: Error): void {
-    try {
-      this.emit('error', error);
-    } catch {
-      // An error listener that throws has nowhere left to report to.
-    }
+    const thrown = emitGuarded(() =>
+      (this.emit as (event: E, ...args: Parameters<StorageEvents[E]>) => boolean)(event, ...args),
+    );
+    if (thrown !== undefined) emitError(this, thrown);
   }
 }
 
