@@ -19,7 +19,7 @@ import type { ProcessInfo } from '../events/process.js';
 import { emitError, emitGuarded } from '../guarded-emit.js';
 import { type Logger, silentLogger } from '../logger.js';
 import { METRIC_NAMES, type Metrics, noopMetrics } from '../metrics.js';
-import type { DumpPersister, PersistOutcome } from '../storage/dump-persister.js';
+import { type DumpPersister, failedOutcomes, type PersistOutcome } from '../storage/dump-persister.js';
 import { InFlight } from '../storage/in-flight.js';
 import {
   parseStorageRequests,
@@ -660,8 +660,7 @@ export class ActivityDumpManager extends EventEmitter<ManagerEvents> {
     try {
       outcomes = await this.storage.persist(dump);
     } catch (error) {
-      const cause = toError(error);
-      outcomes = dump.storageRequests.map((request) => ({ request, ok: false as const, error: cause }));
+      outcomes = failedOutcomes(dump.storageRequests, toError(error));
     }
     let persisted = false;
     for (const outcome of outcomes) {

@@ -33,3 +33,8 @@ export interface DumpPersister {
   /** Called with the manager's stats. */
   sendTelemetry?(): void;
 }
+
+/** The outcomes of requests that all failed with one error (a storage that threw, or is shut down). */
+export function failedOutcomes(requests: readonly StorageRequest[], error: Error): PersistOutcome[] {
+  return requests.map((request) => ({ request, ok: false, error }));
+}

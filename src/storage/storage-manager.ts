@@ -5,7 +5,7 @@ import { emitError, emitGuarded } from '../guarded-emit.js';
 import { type Logger, silentLogger } from '../logger.js';
 import { guardLogger, guardMetrics } from '../manager/guarded-ports.js';
 import { METRIC_NAMES, type Metrics, noopMetrics } from '../metrics.js';
-import type { DumpPersister, PersistOutcome } from './dump-persister.js';
+import { type DumpPersister, failedOutcomes, type PersistOutcome } from './dump-persister.js';
 import { InFlight } from './in-flight.js';
 import { createPersistItems } from './persist-item.js';
 import type { StorageBackend } from './storage-backend.js';
@@ -86,7 +86,7 @@ export class StorageManager extends EventEmitter<StorageEvents> implements DumpP
   persist(dump: ActivityDump): Promise<readonly PersistOutcome[]> {
     if (this.closing !== undefined) {
       const error = new StorageClosedError('the storage manager is shut down');
-      return Promise.resolve(dump.storageRequests.map((request) => ({ request, ok: false as const, error })));
+      return Promise.resolve(failedOutcomes(dump.storageRequests, error));
     }
     return this.inFlight.track(this.persistNow(dump));
   }
